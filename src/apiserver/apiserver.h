@@ -1,0 +1,32 @@
+/* The Kubernetes API server of coracle: HTTPS front (libmicrohttpd + GnuTLS), authentication, discovery,
+ * OpenAPI, the REST handlers for every served resource, and the object registry on top of the store and
+ * its watch cache. `coracle server` creates one ApiServer, runs it until a signal, then frees it. */
+#pragma once
+
+#include "apiserver/pki.h"
+#include "base/error.h"
+#include "store/store.h"
+
+typedef struct ApiServerOptions {
+  const char *data_dir;     /* /var/lib/coracle */
+  const char *bind_address; /* 0.0.0.0 */
+  int https_port;           /* 6443 */
+  const char *node_name;
+  const char *node_ip;          /* comma-separated */
+  const char *cluster_cidr;     /* 10.42.0.0/16 */
+  const char *service_cidr;     /* 10.43.0.0/16 */
+  const char *cluster_dns;      /* 10.43.0.10 */
+  const char *cluster_domain;   /* cluster.local */
+  const char *write_kubeconfig; /* /etc/coracle/coracle.yaml */
+  StoreSync store_sync;
+  int64_t compaction_interval_sec; /* 300 */
+  size_t watch_cache_events;       /* ring size */
+} ApiServerOptions;
+
+typedef struct ApiServer ApiServer;
+
+/* Opens the store, loads the watch cache, makes or loads certificates, creates the built-in namespaces and
+ * the kubernetes Service, starts listening and writes the kubeconfig. */
+int apiserver_start(const ApiServerOptions *opts, ApiServer **ret, Error *err);
+/* Stops listening, ends watches, closes the store. NULL is fine. */
+void apiserver_stop(ApiServer *s);

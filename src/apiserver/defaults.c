@@ -1,0 +1,392 @@
+/* Kind-specific preparation of objects on create and update: the defaults Kubernetes applies that users
+ * see in `kubectl get -o yaml` (pod spec, service, deployment, namespace), status reset on create, and the
+ * allocations of Service cluster IPs (from --service-cidr, the first address kept for the kubernetes
+ * Service) and NodePorts (30000-32767). Allocations are derived from the Services in the watch cache under
+ * the server's alloc_lock, so an address is in use exactly as long as a Service holds it and is never
+ * handed out twice. The full per-kind schema defaulting and validation is the schema layer's job
+ * (issue 3); this file covers what the core path needs now. */
+#include <arpa/inet.h>
+#include <errno.h>
+
+#include "api/jsonutil.h"
+#include "apiserver/apiserver-internal.h"
+
+bool defaults_has_generation(const ApiResource *r) {
+  static const char *const groups[] = {"apps", "batch", "autoscaling", "policy", "networking.k8s.io"};
+  for (size_t i = 0; i < ELEMENTSOF(groups); i++)
+    if (streq(r->group, groups[i]))
+      return !streq(r->resource, "controllerrevisions") && !streq(r->resource, "ingressclasses");
+  return false;
+}
+
+static void set_default(json_t *o, const char *key, json_t *v) {
+  if (!json_object_get(o, key))
+    json_object_set_new(o, key, v);
+  else
+    json_decref(v);
+}
+
+static bool image_is_latest(const char *image) {
+  if (!image)
+    return true;
+  if (strchr(image, '@'))
+    return false;
+  const char *slash = strrchr(image, '/');
+  const char *colon = strrchr(slash ? slash : image, ':');
+  return !colon || streq(colon + 1, "latest");
+}
+
+static void default_container(json_t *c) {
+  if (!json_is_object(c))
+    return;
+  set_default(c, "imagePullPolicy",
+              json_string(image_is_latest(jstr(c, "image")) ? "Always" : "IfNotPresent"));
+  set_default(c, "terminationMessagePath", json_string("/dev/termination-log"));
+  set_default(c, "terminationMessagePolicy", json_string("File"));
+  set_default(c, "resources", json_object());
+  json_t *ports = json_object_get(c, "ports");
+  size_t i;
+  json_t *p;
+  json_array_foreach(ports, i, p) if (json_is_object(p)) set_default(p, "protocol", json_string("TCP"));
+}
+
+/* Defaults of a PodSpec (pods and every pod template). */
+static void default_pod_spec(json_t *spec) {
+  if (!json_is_object(spec))
+    return;
+  set_default(spec, "restartPolicy", json_string("Always"));
+  set_default(spec, "terminationGracePeriodSeconds", json_integer(30));
+  set_default(spec, "dnsPolicy", json_string("ClusterFirst"));
+  set_default(spec, "securityContext", json_object());
+  set_default(spec, "schedulerName", json_string("default-scheduler"));
+  size_t i;
+  json_t *c;
+  json_array_foreach(json_object_get(spec, "containers"), i, c) default_container(c);
+  json_array_foreach(json_object_get(spec, "initContainers"), i, c) default_container(c);
+}
+
+static const char *qos_class(json_t *spec) {
+  bool any = false, guaranteed = true;
+  size_t i;
+  json_t *c;
+  json_array_foreach(json_object_get(spec, "containers"), i, c) {
+    json_t *req = jpath(c, "resources.requests"), *lim = jpath(c, "resources.limits");
+    if (json_object_size(req) || json_object_size(lim))
+      any = true;
+    const char *res[] = {"cpu", "memory"};
+    for (size_t k = 0; k < 2; k++) {
+      const char *l = jstr(lim, res[k]);
+      const char *q = jstr(req, res[k]);
+      if (!l || (q && !streq(q, l)))
+        guaranteed = false;
+    }
+  }
+  if (!any)
+    return "BestEffort";
+  return guaranteed ? "Guaranteed" : "Burstable";
+}
+
+static void default_pod(json_t *obj) {
+  json_t *spec = jobj(obj, "spec");
+  default_pod_spec(spec);
+  set_default(spec, "enableServiceLinks", json_true());
+  set_default(spec, "priority", json_integer(0));
+  set_default(spec, "preemptionPolicy", json_string("PreemptLowerPriority"));
+  if (!json_object_get(spec, "tolerations")) {
+    /* The DefaultTolerationSeconds admission plugin adds these to every pod. */
+    json_object_set_new(spec, "tolerations",
+                        json_pack("[{s:s,s:s,s:s,s:i},{s:s,s:s,s:s,s:i}]", "key",
+                                  "node.kubernetes.io/not-ready", "operator", "Exists", "effect", "NoExecute",
+                                  "tolerationSeconds", 300, "key", "node.kubernetes.io/unreachable",
+                                  "operator", "Exists", "effect", "NoExecute", "tolerationSeconds", 300));
+  }
+  json_object_set_new(obj, "status", json_pack("{s:s,s:s}", "phase", "Pending", "qosClass", qos_class(spec)));
+}
+
+static void default_deployment(json_t *obj) {
+  json_t *spec = jobj(obj, "spec");
+  set_default(spec, "replicas", json_integer(1));
+  json_t *strategy = jobj(spec, "strategy");
+  set_default(strategy, "type", json_string("RollingUpdate"));
+  if (streq_ptr(jstr(strategy, "type"), "RollingUpdate")) {
+    json_t *ru = jobj(strategy, "rollingUpdate");
+    set_default(ru, "maxUnavailable", json_string("25%"));
+    set_default(ru, "maxSurge", json_string("25%"));
+  }
+  set_default(spec, "revisionHistoryLimit", json_integer(10));
+  set_default(spec, "progressDeadlineSeconds", json_integer(600));
+  default_pod_spec(jpath(spec, "template.spec"));
+}
+
+/* ---- service allocations ---- */
+
+static int parse_cidr(const char *cidr, uint32_t *net, uint32_t *mask) {
+  char ip[64];
+  int bits = 0;
+  if (sscanf(cidr, "%63[^/]/%d", ip, &bits) != 2 || bits < 8 || bits > 30)
+    return -EINVAL;
+  struct in_addr a;
+  if (inet_pton(AF_INET, ip, &a) != 1)
+    return -EINVAL;
+  *mask = bits == 32 ? 0xffffffffu : ~((1u << (32 - bits)) - 1);
+  *net = ntohl(a.s_addr) & *mask;
+  return 0;
+}
+
+int apiserver_parse_service_cidr(ApiServer *s, Error *err);
+int apiserver_parse_service_cidr(ApiServer *s, Error *err) {
+  if (parse_cidr(s->opts.service_cidr, &s->svc_net, &s->svc_mask) < 0)
+    return error_set(err, -EINVAL, "--service-cidr", "invalid IPv4 CIDR \"%s\" (prefix length 8-30)",
+                     s->opts.service_cidr);
+  return 0;
+}
+
+static void ip_to_string(uint32_t ip, char buf[static 16]) {
+  snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+}
+
+/* Collects what Services other than `self` (namespace/name key) hold. */
+static void services_in_use(ApiServer *s, const char *self_key, json_t *ips, json_t *ports) {
+  const ApiResource *r = api_resource_find("", "v1", "services");
+  _cleanup_free_ char *prefix = registry_prefix(r, NULL);
+  CacheObj **objs;
+  size_t n;
+  int64_t rev;
+  watch_cache_list(s->cache, prefix, NULL, 0, &objs, &n, &rev, NULL);
+  for (size_t i = 0; i < n; i++) {
+    if (self_key && streq(objs[i]->key, self_key))
+      continue;
+    const char *ip = jstr(objs[i]->obj, "spec.clusterIP");
+    if (ip && strcmp(ip, "None") != 0)
+      json_object_set_new(ips, ip, json_true());
+    size_t k;
+    json_t *p;
+    json_array_foreach(jpath(objs[i]->obj, "spec.ports"), k, p) {
+      int64_t np = jint(p, "nodePort", 0);
+      if (np) {
+        char b[16];
+        snprintf(b, sizeof b, "%lld", (long long)np);
+        json_object_set_new(ports, b, json_true());
+      }
+    }
+  }
+  watch_cache_list_free(objs, n);
+}
+
+static int allocate_service(ApiServer *s, json_t *obj, json_t *old, Error *err) {
+  json_t *spec = jobj(obj, "spec");
+  const char *type = jstr(spec, "type");
+  _cleanup_json_ json_t *ips = json_object(), *ports = json_object();
+  _cleanup_free_ char *self = NULL;
+  if (old)
+    self = registry_key(api_resource_find("", "v1", "services"), jstr(old, "metadata.namespace"),
+                        jstr(old, "metadata.name"));
+  services_in_use(s, self, ips, ports);
+  /* The cluster DNS address is reserved for the kube-dns Service. */
+  const char *dns = s->opts.cluster_dns;
+
+  if (!streq_ptr(type, "ExternalName")) {
+    const char *ip = jstr(spec, "clusterIP");
+    if (isempty(ip)) {
+      uint32_t size = ~s->svc_mask + 1u;
+      uint8_t rnd[4];
+      random_bytes(rnd, 4);
+      uint32_t start =
+          ((uint32_t)rnd[0] << 24 | (uint32_t)rnd[1] << 16 | (uint32_t)rnd[2] << 8 | rnd[3]) % size;
+      char buf[16];
+      bool found = false;
+      for (uint32_t k = 0; k < size; k++) {
+        uint32_t off = (start + k) % size;
+        if (off <= 1 || off == size - 1) /* network, kubernetes Service, broadcast */
+          continue;
+        ip_to_string(s->svc_net + off, buf);
+        if (json_object_get(ips, buf) || streq_ptr(buf, dns))
+          continue;
+        found = true;
+        break;
+      }
+      if (!found)
+        return error_setk(err, -ENOSPC, 500, "InternalError",
+                          "failed to allocate a serviceIP: range is full");
+      json_object_set_new(spec, "clusterIP", json_string(buf));
+    } else if (!streq(ip, "None")) {
+      struct in_addr a;
+      if (inet_pton(AF_INET, ip, &a) != 1) {
+        error_add_cause(
+            err, "FieldValueInvalid", "spec.clusterIPs[0]",
+            "Invalid value: \"%s\": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)", ip);
+        return -EINVAL;
+      }
+      uint32_t h = ntohl(a.s_addr);
+      if ((h & s->svc_mask) != s->svc_net) {
+        error_add_cause(
+            err, "FieldValueInvalid", "spec.clusterIPs",
+            "Invalid value: []string{\"%s\"}: failed to allocate IP %s: the provided IP (%s) is not in "
+            "the valid range. The range of valid IPs is %s",
+            ip, ip, ip, s->opts.service_cidr);
+        return -EINVAL;
+      }
+      if (json_object_get(ips, ip)) {
+        error_add_cause(
+            err, "FieldValueInvalid", "spec.clusterIPs",
+            "Invalid value: []string{\"%s\"}: failed to allocate IP %s: provided IP is already allocated", ip,
+            ip);
+        return -EINVAL;
+      }
+    }
+    const char *cip = jstr(spec, "clusterIP");
+    json_object_set_new(spec, "clusterIPs", json_pack("[s]", cip));
+    set_default(spec, "ipFamilies", json_pack("[s]", "IPv4"));
+    set_default(spec, "ipFamilyPolicy", json_string("SingleStack"));
+    set_default(spec, "internalTrafficPolicy", json_string("Cluster"));
+  }
+
+  bool node_ports = streq_ptr(type, "NodePort") || streq_ptr(type, "LoadBalancer");
+  if (node_ports)
+    set_default(spec, "externalTrafficPolicy", json_string("Cluster"));
+  if (streq_ptr(type, "LoadBalancer"))
+    set_default(spec, "allocateLoadBalancerNodePorts", json_true());
+  size_t i;
+  json_t *p;
+  json_array_foreach(json_object_get(spec, "ports"), i, p) {
+    if (!json_is_object(p))
+      continue;
+    if (!node_ports) {
+      json_object_del(p, "nodePort");
+      continue;
+    }
+    int64_t np = jint(p, "nodePort", 0);
+    if (np == 0 && old) {
+      /* Keep the port an update left out, as Kubernetes does when the port number matches. */
+      size_t k;
+      json_t *op;
+      json_array_foreach(jpath(old, "spec.ports"), k,
+                         op) if (jint(op, "port", -1) == jint(p, "port", -2) &&
+                                 streq_ptr(jstr(op, "protocol"), jstr(p, "protocol"))) np =
+          jint(op, "nodePort", 0);
+    }
+    char b[16];
+    if (np) {
+      snprintf(b, sizeof b, "%lld", (long long)np);
+      _cleanup_free_ char *field = xasprintf("spec.ports[%zu].nodePort", i);
+      if (np < 30000 || np > 32767) {
+        error_add_cause(
+            err, "FieldValueInvalid", field,
+            "Invalid value: %lld: provided port is not in the valid range. The range of valid ports "
+            "is 30000-32767",
+            (long long)np);
+        return -EINVAL;
+      }
+      if (json_object_get(ports, b)) {
+        error_add_cause(err, "FieldValueInvalid", field,
+                        "Invalid value: %lld: provided port is already allocated", (long long)np);
+        return -EINVAL;
+      }
+    } else {
+      uint8_t rnd[2];
+      random_bytes(rnd, 2);
+      int start = ((rnd[0] << 8) | rnd[1]) % 2768;
+      for (int k = 0; k < 2768 && !np; k++) {
+        int cand = 30000 + (start + k) % 2768;
+        snprintf(b, sizeof b, "%d", cand);
+        if (!json_object_get(ports, b))
+          np = cand;
+      }
+      if (!np)
+        return error_setk(err, -ENOSPC, 500, "InternalError", "failed to allocate a nodePort: range is full");
+    }
+    json_object_set_new(p, "nodePort", json_integer(np));
+    json_object_set_new(ports, b, json_true()); /* two ports of one Service never share a node port */
+  }
+  return 0;
+}
+
+static void default_service(json_t *obj) {
+  json_t *spec = jobj(obj, "spec");
+  set_default(spec, "type", json_string("ClusterIP"));
+  set_default(spec, "sessionAffinity", json_string("None"));
+  size_t i;
+  json_t *p;
+  json_array_foreach(json_object_get(spec, "ports"), i, p) {
+    if (!json_is_object(p))
+      continue;
+    set_default(p, "protocol", json_string("TCP"));
+    json_t *port = json_object_get(p, "port");
+    if (port && !json_object_get(p, "targetPort"))
+      json_object_set(p, "targetPort", port);
+  }
+}
+
+static bool is(const ApiResource *r, const char *group, const char *resource) {
+  return streq(r->group, group) && streq(r->resource, resource);
+}
+
+int defaults_on_create(ApiServer *s, const ApiResource *r, json_t *obj, Error *err) {
+  if (is(r, "", "namespaces")) {
+    json_object_set_new(jobj(obj, "spec"), "finalizers", json_pack("[s]", "kubernetes"));
+    json_object_set_new(obj, "status", json_pack("{s:s}", "phase", "Active"));
+    /* Kubernetes labels every namespace with its own name. */
+    json_object_set_new(jobj(obj, "metadata.labels"), "kubernetes.io/metadata.name",
+                        json_string(jstr(obj, "metadata.name")));
+    return 0;
+  }
+  if (is(r, "", "pods")) {
+    default_pod(obj);
+    return 0;
+  }
+  if (is(r, "", "secrets")) {
+    if (isempty(jstr(obj, "type")))
+      json_object_set_new(obj, "type", json_string("Opaque"));
+    return 0;
+  }
+  if (is(r, "", "services")) {
+    default_service(obj);
+    json_object_set_new(obj, "status", json_pack("{s:{}}", "loadBalancer"));
+    return allocate_service(s, obj, NULL, err);
+  }
+  if (is(r, "apps", "deployments"))
+    default_deployment(obj);
+  else if (is(r, "apps", "replicasets") || is(r, "apps", "statefulsets") || is(r, "apps", "daemonsets") ||
+           is(r, "batch", "jobs"))
+    default_pod_spec(jpath(obj, "spec.template.spec"));
+  else if (is(r, "batch", "cronjobs"))
+    default_pod_spec(jpath(obj, "spec.jobTemplate.spec.template.spec"));
+  if (api_subresource_find(r, "status"))
+    json_object_set_new(obj, "status", json_object());
+  return 0;
+}
+
+int defaults_on_update(ApiServer *s, const ApiResource *r, json_t *obj, json_t *old, const char *sub,
+                       Error *err) {
+  if (sub)
+    return 0;
+  if (is(r, "", "namespaces")) {
+    json_object_set_new(jobj(obj, "metadata.labels"), "kubernetes.io/metadata.name",
+                        json_string(jstr(old, "metadata.name")));
+    return 0;
+  }
+  if (is(r, "", "pods")) {
+    default_pod_spec(jobj(obj, "spec"));
+    return 0;
+  }
+  if (is(r, "", "services")) {
+    default_service(obj);
+    json_t *spec = jobj(obj, "spec");
+    const char *oip = jstr(old, "spec.clusterIP"), *ip = jstr(spec, "clusterIP");
+    bool ext = streq_ptr(jstr(spec, "type"), "ExternalName");
+    if (!ext && isempty(ip) && oip)
+      json_object_set_new(spec, "clusterIP", json_string(oip));
+    else if (!ext && oip && ip && !streq(ip, oip) && !streq_ptr(jstr(old, "spec.type"), "ExternalName")) {
+      error_add_cause(err, "FieldValueInvalid", "spec.clusterIPs[0]",
+                      "Invalid value: []string{\"%s\"}: may not change once set", ip);
+      return -EINVAL;
+    }
+    pthread_mutex_lock(&s->alloc_lock);
+    int rc = allocate_service(s, obj, old, err);
+    pthread_mutex_unlock(&s->alloc_lock);
+    return rc;
+  }
+  if (is(r, "apps", "deployments"))
+    default_deployment(obj);
+  return 0;
+}

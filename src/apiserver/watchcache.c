@@ -1,0 +1,430 @@
+/* Watch cache implementation (see watchcache.h). The index is one array of CacheObj pointers sorted by
+ * key: binary search finds a prefix, a list is a contiguous scan, and an insert is one memmove — cheap at
+ * the object counts one node's control plane holds (10^4–10^5). Events live in a ring indexed by
+ * revision: every store revision is exactly one event, so ring slot = rev % size and a watcher's cursor is
+ * just the last revision it delivered. Events older than the ring are replayed from the store's history
+ * when a watcher starts. */
+#include "apiserver/watchcache.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
+
+#include "api/jsonutil.h"
+#include "base/log.h"
+
+CacheObj *cache_obj_ref(CacheObj *o) {
+  if (o)
+    atomic_fetch_add_explicit(&o->refs, 1, memory_order_relaxed);
+  return o;
+}
+
+void cache_obj_unref(CacheObj *o) {
+  if (!o)
+    return;
+  if (atomic_fetch_sub_explicit(&o->refs, 1, memory_order_acq_rel) != 1)
+    return;
+  free(o->key);
+  json_decref(o->obj);
+  free(o->text);
+  free(o);
+}
+
+CacheObj *cache_obj_new(const char *key, const char *value, size_t len, int64_t mod_rev, int64_t create_rev) {
+  json_t *obj = json_loadb(value, len, 0, NULL);
+  if (!json_is_object(obj)) {
+    json_decref(obj);
+    return NULL;
+  }
+  char rv[24];
+  snprintf(rv, sizeof rv, "%lld", (long long)mod_rev);
+  json_object_set_new(jobj(obj, "metadata"), "resourceVersion", json_string(rv));
+  CacheObj *o = xzalloc(sizeof *o);
+  atomic_init(&o->refs, 1);
+  o->key = xstrdup(key);
+  o->obj = obj;
+  o->text = json_compact(obj);
+  o->len = strlen(o->text);
+  o->mod_rev = mod_rev;
+  o->create_rev = create_rev;
+  return o;
+}
+
+const char *watch_event_type_to_string(WatchEventType t) {
+  static const char *const names[] = {"ADDED", "MODIFIED", "DELETED"};
+  return t >= 0 && t < _WATCH_EVENT_MAX ? names[t] : "ERROR";
+}
+
+void watch_event_done(WatchEvent *e) {
+  cache_obj_unref(e->obj);
+  cache_obj_unref(e->prev);
+  *e = (WatchEvent){0};
+}
+
+typedef struct RingSlot {
+  WatchEvent ev;
+  const char *key; /* borrowed from ev.obj */
+} RingSlot;
+
+struct WatchCache {
+  Store *store;
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  CacheObj **index; /* sorted by key */
+  size_t n, cap;
+  RingSlot *ring;
+  size_t ring_size;
+  int64_t first_rev; /* oldest revision held in the ring (first_rev > rev means ring is empty) */
+  int64_t rev;       /* newest revision applied */
+  bool shutdown;
+};
+
+struct Watcher {
+  WatchCache *cache;
+  char *prefix;
+  size_t prefix_len;
+  int64_t cursor;      /* last revision delivered or skipped */
+  WatchEvent *backlog; /* events replayed from the store, delivered first */
+  size_t n_backlog, next_backlog;
+};
+
+/* Index of the first entry whose key is >= key. Caller holds the lock. */
+static size_t lower_bound(WatchCache *c, const char *key) {
+  size_t lo = 0, hi = c->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (strcmp(c->index[mid]->key, key) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+/* Replaces (or inserts, obj != NULL) or removes (obj == NULL) key; returns the old entry's reference. */
+static CacheObj *index_put(WatchCache *c, const char *key, CacheObj *obj) {
+  size_t i = lower_bound(c, key);
+  bool found = i < c->n && streq(c->index[i]->key, key);
+  CacheObj *old = found ? c->index[i] : NULL;
+  if (obj && found) {
+    c->index[i] = obj;
+  } else if (obj) {
+    if (c->n == c->cap) {
+      c->cap = c->cap ? c->cap * 2 : 1024;
+      c->index = xrealloc(c->index, c->cap * sizeof(CacheObj *));
+    }
+    memmove(&c->index[i + 1], &c->index[i], (c->n - i) * sizeof(CacheObj *));
+    c->index[i] = obj;
+    c->n++;
+  } else if (found) {
+    memmove(&c->index[i], &c->index[i + 1], (c->n - i - 1) * sizeof(CacheObj *));
+    c->n--;
+  }
+  return old;
+}
+
+/* Turns a store event into a watch event with fresh CacheObjs (used for the hook and for replays). */
+static int event_from_store(const StoreEvent *sev, WatchEvent *ret) {
+  WatchEvent ev = {.rev = sev->rev};
+  switch (sev->type) {
+  case STORE_EVENT_CREATE:
+    ev.type = WATCH_ADDED;
+    ev.obj = cache_obj_new(sev->key, sev->value, sev->len, sev->rev, sev->create_rev);
+    break;
+  case STORE_EVENT_UPDATE:
+    ev.type = WATCH_MODIFIED;
+    ev.obj = cache_obj_new(sev->key, sev->value, sev->len, sev->rev, sev->create_rev);
+    ev.prev = cache_obj_new(sev->key, sev->prev_value, sev->prev_len, sev->prev_rev, sev->create_rev);
+    break;
+  case STORE_EVENT_DELETE:
+    ev.type = WATCH_DELETED;
+    /* Kubernetes reports a deleted object with the revision of the deletion. */
+    ev.obj = cache_obj_new(sev->key, sev->prev_value, sev->prev_len, sev->rev, sev->create_rev);
+    ev.prev = cache_obj_new(sev->key, sev->prev_value, sev->prev_len, sev->prev_rev, sev->create_rev);
+    break;
+  default:
+    return -EINVAL;
+  }
+  if (!ev.obj) {
+    watch_event_done(&ev);
+    return -EBADMSG;
+  }
+  *ret = ev;
+  return 0;
+}
+
+static int on_commit(const StoreEvent *sev, void *userdata) {
+  WatchCache *c = userdata;
+  WatchEvent ev;
+  int r = event_from_store(sev, &ev);
+  pthread_mutex_lock(&c->lock);
+  if (r < 0) {
+    /* A value that does not parse cannot be served; keep revisions contiguous with an empty slot. */
+    log_error("watchcache", "unparsable value at rev=%lld key=%s", (long long)sev->rev, sev->key);
+    ev = (WatchEvent){.type = WATCH_EVENT_INVALID, .rev = sev->rev};
+    CacheObj *old = index_put(c, sev->key, NULL);
+    cache_obj_unref(old);
+  } else if (ev.type == WATCH_DELETED) {
+    CacheObj *old = index_put(c, sev->key, NULL);
+    cache_obj_unref(old);
+  } else {
+    CacheObj *old = index_put(c, sev->key, cache_obj_ref(ev.obj));
+    if (old && ev.prev) {
+      /* Share the published previous object instead of the re-parsed copy. */
+      cache_obj_unref(ev.prev);
+      ev.prev = old;
+    } else {
+      cache_obj_unref(old);
+    }
+  }
+  RingSlot *slot = &c->ring[(size_t)sev->rev % c->ring_size];
+  if (slot->ev.rev)
+    watch_event_done(&slot->ev);
+  slot->ev = ev;
+  slot->key = ev.obj ? ev.obj->key : NULL;
+  c->rev = sev->rev;
+  if (c->rev - c->first_rev >= (int64_t)c->ring_size)
+    c->first_rev = c->rev - (int64_t)c->ring_size + 1;
+  pthread_cond_broadcast(&c->cond);
+  pthread_mutex_unlock(&c->lock);
+  return 0;
+}
+
+int watch_cache_new(Store *store, size_t ring_size, WatchCache **ret, Error *err) {
+  WatchCache *c = xzalloc(sizeof *c);
+  c->store = store;
+  pthread_mutex_init(&c->lock, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&c->cond, &ca);
+  pthread_condattr_destroy(&ca);
+  c->ring_size = ring_size ? ring_size : 8192;
+  c->ring = xcalloc(c->ring_size, sizeof(RingSlot));
+
+  StoreKVList l = {0};
+  int r = store_list(store, "/", 0, NULL, 0, &l, err);
+  if (r < 0) {
+    watch_cache_free(c);
+    return r;
+  }
+  for (size_t i = 0; i < l.n; i++) {
+    CacheObj *o = cache_obj_new(l.items[i].key, l.items[i].value, l.items[i].len, l.items[i].mod_rev,
+                                l.items[i].create_rev);
+    if (!o) {
+      log_error("watchcache", "skipping unparsable value key=%s", l.items[i].key);
+      continue;
+    }
+    if (c->n == c->cap) {
+      c->cap = c->cap ? c->cap * 2 : 1024;
+      c->index = xrealloc(c->index, c->cap * sizeof(CacheObj *));
+    }
+    c->index[c->n++] = o; /* the store lists in key order */
+  }
+  c->rev = l.rev;
+  c->first_rev = l.rev + 1;
+  store_kv_list_done(&l);
+  /* The hook is installed after the load; a write in between cannot happen because the server does not
+   * accept requests before the cache exists. */
+  store_set_commit_hook(store, on_commit, c);
+  *ret = c;
+  return 0;
+}
+
+void watch_cache_free(WatchCache *c) {
+  if (!c)
+    return;
+  store_set_commit_hook(c->store, NULL, NULL);
+  for (size_t i = 0; i < c->n; i++)
+    cache_obj_unref(c->index[i]);
+  free(c->index);
+  for (size_t i = 0; i < c->ring_size; i++)
+    if (c->ring[i].ev.rev)
+      watch_event_done(&c->ring[i].ev);
+  free(c->ring);
+  pthread_cond_destroy(&c->cond);
+  pthread_mutex_destroy(&c->lock);
+  free(c);
+}
+
+int64_t watch_cache_revision(WatchCache *c) {
+  pthread_mutex_lock(&c->lock);
+  int64_t r = c->rev;
+  pthread_mutex_unlock(&c->lock);
+  return r;
+}
+
+CacheObj *watch_cache_get(WatchCache *c, const char *key) {
+  pthread_mutex_lock(&c->lock);
+  size_t i = lower_bound(c, key);
+  CacheObj *o = i < c->n && streq(c->index[i]->key, key) ? cache_obj_ref(c->index[i]) : NULL;
+  pthread_mutex_unlock(&c->lock);
+  return o;
+}
+
+void watch_cache_list(WatchCache *c, const char *prefix, const char *start_after, size_t limit,
+                      CacheObj ***ret_objs, size_t *ret_n, int64_t *ret_rev, size_t *ret_remaining) {
+  size_t plen = strlen(prefix);
+  pthread_mutex_lock(&c->lock);
+  size_t i = lower_bound(c, start_after && strcmp(start_after, prefix) > 0 ? start_after : prefix);
+  if (start_after && i < c->n && streq(c->index[i]->key, start_after))
+    i++;
+  size_t end = i;
+  while (end < c->n && strncmp(c->index[end]->key, prefix, plen) == 0)
+    end++;
+  size_t n = end - i;
+  size_t take = limit && limit < n ? limit : n;
+  CacheObj **objs = xcalloc(take ? take : 1, sizeof(CacheObj *));
+  for (size_t k = 0; k < take; k++)
+    objs[k] = cache_obj_ref(c->index[i + k]);
+  *ret_rev = c->rev;
+  pthread_mutex_unlock(&c->lock);
+  *ret_objs = objs;
+  *ret_n = take;
+  if (ret_remaining)
+    *ret_remaining = n - take;
+}
+
+void watch_cache_list_free(CacheObj **objs, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    cache_obj_unref(objs[i]);
+  free(objs);
+}
+
+size_t watch_cache_count(WatchCache *c, const char *prefix) {
+  size_t plen = strlen(prefix);
+  pthread_mutex_lock(&c->lock);
+  size_t i = lower_bound(c, prefix), n = 0;
+  while (i + n < c->n && strncmp(c->index[i + n]->key, prefix, plen) == 0)
+    n++;
+  pthread_mutex_unlock(&c->lock);
+  return n;
+}
+
+typedef struct Replay {
+  Watcher *w;
+  int64_t last;
+} Replay;
+
+static int replay_cb(const StoreEvent *sev, void *userdata) {
+  Replay *rp = userdata;
+  Watcher *w = rp->w;
+  rp->last = sev->rev;
+  WatchEvent ev;
+  if (event_from_store(sev, &ev) < 0)
+    return 0;
+  w->backlog = xrealloc(w->backlog, (w->n_backlog + 1) * sizeof(WatchEvent));
+  w->backlog[w->n_backlog++] = ev;
+  return 0;
+}
+
+int watch_cache_watch(WatchCache *c, const char *prefix, int64_t after_rev, Watcher **ret, Error *err) {
+  Watcher *w = xzalloc(sizeof *w);
+  w->cache = c;
+  w->prefix = xstrdup(prefix);
+  w->prefix_len = strlen(prefix);
+
+  /* History before the store's compaction point is gone for everyone, even if the ring still holds it:
+   * that keeps "410 Gone" a property of the revision, not of this process's memory. */
+  if (after_rev < store_compacted_revision(c->store)) {
+    watcher_free(w);
+    return error_set(err, -ENODATA, NULL, "too old resource version: %lld (%lld)", (long long)after_rev,
+                     (long long)store_compacted_revision(c->store));
+  }
+  pthread_mutex_lock(&c->lock);
+  int64_t first = c->first_rev, current = c->rev;
+  pthread_mutex_unlock(&c->lock);
+  if (after_rev > current) {
+    /* Kubernetes waits for a future revision briefly; we start at the current one. */
+    after_rev = current;
+  }
+  if (after_rev + 1 < first) {
+    /* Older than the ring: replay from the store's history (outside the cache lock, see header). */
+    Replay rp = {.w = w, .last = after_rev};
+    int r = store_events_since(c->store, prefix, after_rev, replay_cb, &rp, err);
+    if (r < 0) {
+      watcher_free(w);
+      return r;
+    }
+    /* The store's history is complete up to its current revision; events after rp.last that match
+     * nothing in the prefix are skipped by the ring scan anyway. Take the revision the cache had when we
+     * started the replay as a lower bound for the ring cursor. */
+    after_rev = MAX(rp.last, current);
+    pthread_mutex_lock(&c->lock);
+    bool lost = after_rev + 1 < c->first_rev;
+    pthread_mutex_unlock(&c->lock);
+    if (lost) {
+      watcher_free(w);
+      return error_set(err, -ENODATA, NULL, "too old resource version");
+    }
+  }
+  w->cursor = after_rev;
+  *ret = w;
+  return 0;
+}
+
+int watcher_next(Watcher *w, int timeout_ms, WatchEvent *ret) {
+  if (w->next_backlog < w->n_backlog) {
+    *ret = w->backlog[w->next_backlog];
+    w->backlog[w->next_backlog++] = (WatchEvent){0};
+    return 0;
+  }
+  WatchCache *c = w->cache;
+  struct timespec deadline;
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  deadline.tv_sec += timeout_ms / 1000;
+  deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+  if (deadline.tv_nsec >= 1000000000L) {
+    deadline.tv_sec++;
+    deadline.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&c->lock);
+  for (;;) {
+    if (c->shutdown) {
+      pthread_mutex_unlock(&c->lock);
+      return -ECANCELED;
+    }
+    if (w->cursor + 1 < c->first_rev) {
+      pthread_mutex_unlock(&c->lock);
+      return -ENODATA;
+    }
+    while (w->cursor < c->rev) {
+      RingSlot *slot = &c->ring[(size_t)(w->cursor + 1) % c->ring_size];
+      w->cursor++;
+      if (slot->ev.rev != w->cursor || !slot->key)
+        continue;
+      if (strncmp(slot->key, w->prefix, w->prefix_len) != 0)
+        continue;
+      *ret = slot->ev;
+      cache_obj_ref(ret->obj);
+      cache_obj_ref(ret->prev);
+      pthread_mutex_unlock(&c->lock);
+      return 0;
+    }
+    if (pthread_cond_timedwait(&c->cond, &c->lock, &deadline) == ETIMEDOUT) {
+      pthread_mutex_unlock(&c->lock);
+      return -ETIMEDOUT;
+    }
+  }
+}
+
+int64_t watcher_revision(Watcher *w) {
+  return w->cursor;
+}
+
+void watcher_free(Watcher *w) {
+  if (!w)
+    return;
+  for (size_t i = w->next_backlog; i < w->n_backlog; i++)
+    watch_event_done(&w->backlog[i]);
+  free(w->backlog);
+  free(w->prefix);
+  free(w);
+}
+
+void watch_cache_shutdown(WatchCache *c) {
+  pthread_mutex_lock(&c->lock);
+  c->shutdown = true;
+  pthread_cond_broadcast(&c->cond);
+  pthread_mutex_unlock(&c->lock);
+}

@@ -1,0 +1,7 @@
+/* Subcommands of the coracle binary; each parses its own flags and returns a process exit code. */
+#pragma once
+
+int cmd_server(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+/* Parses a Go-style duration ("300ms", "5s", "10m", "1h30m", or plain seconds); -EINVAL if malformed. */
+int parse_duration_sec(const char *s, double *ret);

@@ -1,0 +1,39 @@
+/* coracle: one binary for a whole Kubernetes-compatible cluster. Dispatches to the subcommand named by the
+ * first argument (server, version), in the style of k3s. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "config.h"
+
+static void usage(FILE *f) {
+  fputs("Usage: coracle COMMAND [FLAGS]\n"
+        "\n"
+        "A Kubernetes-compatible container orchestrator in one small binary.\n"
+        "\n"
+        "Commands:\n"
+        "  server     Run the API server (and, later, the node agent) of a single-node cluster\n"
+        "  version    Print the version\n"
+        "\n"
+        "Run 'coracle COMMAND --help' for the flags of a command.\n",
+        f);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "server") == 0)
+    return cmd_server(argc - 1, argv + 1);
+  if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
+    return cmd_version(argc - 1, argv + 1);
+  if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  fprintf(stderr, "coracle: unknown command \"%s\"\n\n", cmd);
+  usage(stderr);
+  return 2;
+}

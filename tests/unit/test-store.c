@@ -1,0 +1,865 @@
+/* Unit tests of the revisioned store (store.h) on its SQLite backend: the etcd-like contract the API server
+ * relies on (revisions, compare-and-swap, prefix lists with paging, lists at old revisions, the event
+ * history and its compaction, the commit hook), behaviour across reopen and under concurrent writers, and
+ * that an acknowledged write survives kill -9 of the writing process. Each test works in its own
+ * directory under /tmp, removed afterwards. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "base/buf.h"
+#include "store/store.h"
+
+typedef struct Fixture {
+  char dir[64];
+  char path[128];
+  Store *store;
+} Fixture;
+
+static void remove_dir(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d)
+    return;
+  struct dirent *de;
+  while ((de = readdir(d)))
+    if (!streq(de->d_name, ".") && !streq(de->d_name, "..")) {
+      _cleanup_free_ char *p = xasprintf("%s/%s", dir, de->d_name);
+      unlink(p);
+    }
+  closedir(d);
+  rmdir(dir);
+}
+
+static Store *open_store(Fixture *f, StoreSync sync) {
+  Error err = ERROR_INIT;
+  Store *s = NULL;
+  StoreOptions opts = {.sync = sync};
+  int r = store_open(f->path, &opts, &s, &err);
+  if (r < 0)
+    fail_msg("store_open: %s", err.message);
+  error_reset(&err);
+  return s;
+}
+
+static int setup(void **state) {
+  Fixture *f = xzalloc(sizeof *f);
+  strcpy(f->dir, "/tmp/coracle-test-store-XXXXXX");
+  assert_non_null(mkdtemp(f->dir));
+  snprintf(f->path, sizeof f->path, "%s/state.db", f->dir);
+  /* NORMAL keeps the suite fast; it still promises survival of kill -9, which test_kill9 checks. */
+  f->store = open_store(f, STORE_SYNC_NORMAL);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  Fixture *f = *state;
+  store_close(f->store);
+  remove_dir(f->dir);
+  free(f);
+  return 0;
+}
+
+static int64_t create_ok(Store *s, const char *key, const char *value) {
+  Error err = ERROR_INIT;
+  int64_t rev = 0;
+  int r = store_create(s, key, value, strlen(value), &rev, &err);
+  if (r < 0)
+    fail_msg("create %s: %s", key, err.message);
+  error_reset(&err);
+  return rev;
+}
+
+static int64_t update_ok(Store *s, const char *key, const char *value, int64_t expected) {
+  Error err = ERROR_INIT;
+  int64_t rev = 0;
+  int r = store_update(s, key, value, strlen(value), expected, &rev, &err);
+  if (r < 0)
+    fail_msg("update %s: %s", key, err.message);
+  error_reset(&err);
+  return rev;
+}
+
+static int64_t delete_ok(Store *s, const char *key, int64_t expected) {
+  Error err = ERROR_INIT;
+  int64_t rev = 0;
+  int r = store_delete(s, key, expected, &rev, &err);
+  if (r < 0)
+    fail_msg("delete %s: %s", key, err.message);
+  error_reset(&err);
+  return rev;
+}
+
+static void assert_value(Store *s, const char *key, const char *value, int64_t mod_rev) {
+  Error err = ERROR_INIT;
+  StoreKV kv = {0};
+  int r = store_get(s, key, &kv, &err);
+  if (r < 0)
+    fail_msg("get %s: %s", key, err.message);
+  assert_string_equal(kv.key, key);
+  assert_int_equal(kv.len, strlen(value));
+  assert_memory_equal(kv.value, value, kv.len + 1); /* including the promised NUL */
+  if (mod_rev)
+    assert_int_equal(kv.mod_rev, mod_rev);
+  store_kv_done(&kv);
+}
+
+static void assert_absent(Store *s, const char *key) {
+  Error err = ERROR_INIT;
+  StoreKV kv = {0};
+  assert_int_equal(store_get(s, key, &kv, &err), -ENOENT);
+  assert_non_null(err.message);
+  error_reset(&err);
+}
+
+/* Lists and returns the keys joined by ' ', for compact assertions. */
+static char *list_keys(Store *s, const char *prefix, int64_t at_rev) {
+  Error err = ERROR_INIT;
+  StoreKVList l = {0};
+  int r = store_list(s, prefix, at_rev, NULL, 0, &l, &err);
+  if (r < 0)
+    fail_msg("list %s at %lld: %s", prefix, (long long)at_rev, err.message);
+  assert_false(l.more);
+  Buf b = BUF_INIT;
+  for (size_t i = 0; i < l.n; i++) {
+    if (i)
+      buf_putc(&b, ' ');
+    buf_puts(&b, l.items[i].key);
+  }
+  store_kv_list_done(&l);
+  return buf_steal(&b, NULL);
+}
+
+static void test_string_tables(void **state) {
+  assert_string_equal(store_event_type_to_string(STORE_EVENT_DELETE), "DELETE");
+  assert_null(store_event_type_to_string(STORE_EVENT_INVALID));
+  assert_string_equal(store_sync_to_string(STORE_SYNC_NORMAL), "normal");
+  assert_int_equal(store_sync_from_string("full"), STORE_SYNC_FULL);
+  assert_int_equal(store_sync_from_string("fast"), STORE_SYNC_INVALID);
+  assert_int_equal(store_sync_from_string(NULL), STORE_SYNC_INVALID);
+}
+
+static void test_crud_and_revisions(void **state) {
+  Fixture *f = *state;
+  Store *s = f->store;
+  Error err = ERROR_INIT;
+  int64_t rev = -1;
+
+  assert_int_equal(store_current_revision(s), 0);
+  assert_int_equal(create_ok(s, "/a", "1"), 1);
+  assert_int_equal(create_ok(s, "/b", "2"), 2);
+  assert_value(s, "/a", "1", 1);
+
+  assert_int_equal(store_create(s, "/a", "x", 1, &rev, &err), -EEXIST);
+  assert_true(strstr(err.message, "key already exists") != NULL);
+  assert_int_equal(rev, -1); /* outputs are written only on success */
+  error_reset(&err);
+
+  assert_int_equal(store_update(s, "/a", "x", 1, 2, NULL, &err), -ECANCELED);
+  error_reset(&err);
+  assert_int_equal(store_update(s, "/nope", "x", 1, 0, NULL, &err), -ENOENT);
+  error_reset(&err);
+  assert_int_equal(store_delete(s, "/nope", 0, NULL, &err), -ENOENT);
+  error_reset(&err);
+  assert_int_equal(store_delete(s, "/a", 2, NULL, &err), -ECANCELED);
+  error_reset(&err);
+  assert_absent(s, "/nope");
+  /* Failed writes consume no revision. */
+  assert_int_equal(store_current_revision(s), 2);
+
+  assert_int_equal(update_ok(s, "/a", "one", 1), 3);
+  assert_int_equal(update_ok(s, "/a", "uno", 0), 4);
+  StoreKV kv = {0};
+  assert_int_equal(store_get(s, "/a", &kv, &err), 0);
+  assert_int_equal(kv.create_rev, 1);
+  assert_int_equal(kv.mod_rev, 4);
+  store_kv_done(&kv);
+
+  assert_int_equal(delete_ok(s, "/a", 4), 5);
+  assert_absent(s, "/a");
+  assert_int_equal(delete_ok(s, "/b", 0), 6);
+  /* Re-created keys start a new life. */
+  assert_int_equal(create_ok(s, "/a", ""), 7);
+  assert_value(s, "/a", "", 7);
+  assert_int_equal(store_get(s, "/a", &kv, &err), 0);
+  assert_int_equal(kv.create_rev, 7);
+  store_kv_done(&kv);
+  assert_int_equal(store_current_revision(s), 7);
+}
+
+static void test_bounds(void **state) {
+  Fixture *f = *state;
+  Store *s = f->store;
+  Error err = ERROR_INIT;
+
+  char key[4098];
+  key[0] = '/';
+  memset(key + 1, 'k', sizeof key - 2);
+  key[4097] = 0; /* 4097 bytes */
+  assert_int_equal(store_create(s, key, "v", 1, NULL, &err), -E2BIG);
+  error_reset(&err);
+  key[4096] = 0; /* 4096 bytes: the largest allowed */
+  create_ok(s, key, "v");
+  assert_value(s, key, "v", 0);
+
+  assert_int_equal(store_create(s, "", "v", 1, NULL, &err), -EINVAL);
+  error_reset(&err);
+  assert_int_equal(store_create(s, NULL, "v", 1, NULL, &err), -EINVAL);
+  error_reset(&err);
+
+  size_t big = (16u << 20) + 1;
+  char *v = xmalloc(big);
+  memset(v, 'x', big);
+  assert_int_equal(store_create(s, "/big", v, big, NULL, &err), -E2BIG);
+  error_reset(&err);
+  /* A value of 1 MiB with bytes of every kind, NULs included, comes back intact. */
+  size_t n = 1u << 20;
+  for (size_t i = 0; i < n; i++)
+    v[i] = (char)(i * 7);
+  assert_int_equal(store_create(s, "/big", v, n, NULL, &err), 0);
+  StoreKV kv = {0};
+  assert_int_equal(store_get(s, "/big", &kv, &err), 0);
+  assert_int_equal(kv.len, n);
+  assert_memory_equal(kv.value, v, n);
+  assert_int_equal(kv.value[n], 0);
+  store_kv_done(&kv);
+  free(v);
+  assert_int_equal(store_current_revision(s), 2);
+}
+
+static void test_prefix(void **state) {
+  Fixture *f = *state;
+  Store *s = f->store;
+  create_ok(s, "/registry/pods/default/web-1", "a");
+  create_ok(s, "/registry/pods/default2/web-1", "b");
+  create_ok(s, "/registry/pods/default", "c");
+  create_ok(s, "/registry/pods/defaulu", "d");
+  create_ok(s, "/reg_x", "e");
+  create_ok(s, "/regXx", "f");
+  create_ok(s, "/r%", "g");
+  create_ok(s, "/rzz", "h");
+  create_ok(s, "/hi/\xff", "i");
+  create_ok(s, "/hi/\xff\xff", "j");
+  create_ok(s, "/hi0", "k");
+
+  _cleanup_free_ char *a = list_keys(s, "/registry/pods/default/", 0);
+  assert_string_equal(a, "/registry/pods/default/web-1");
+  _cleanup_free_ char *b = list_keys(s, "/registry/pods/default", 0);
+  assert_string_equal(b, "/registry/pods/default /registry/pods/default/web-1 /registry/pods/default2/web-1");
+  _cleanup_free_ char *c = list_keys(s, "/reg_", 0); /* '_' is not a wildcard */
+  assert_string_equal(c, "/reg_x");
+  _cleanup_free_ char *d = list_keys(s, "/r%", 0); /* nor is '%' */
+  assert_string_equal(d, "/r%");
+  _cleanup_free_ char *e = list_keys(s, "/hi/\xff", 0); /* the upper bound must step over 0xff */
+  assert_string_equal(e, "/hi/\xff /hi/\xff\xff");
+  _cleanup_free_ char *g = list_keys(s, "/nothing/", 0);
+  assert_string_equal(g, "");
+
+  Error err = ERROR_INIT;
+  StoreKVList l = {0};
+  assert_int_equal(store_list(s, "", 0, NULL, 0, &l, &err), 0);
+  assert_int_equal(l.n, 11);
+  assert_int_equal(l.rev, 11);
+  for (size_t i = 1; i < l.n; i++)
+    assert_true(strcmp(l.items[i - 1].key, l.items[i].key) < 0);
+  store_kv_list_done(&l);
+
+  /* The same at an older revision, which reads the log instead of the current table. */
+  create_ok(s, "/zzz", "z");
+  _cleanup_free_ char *h = list_keys(s, "/registry/pods/default/", 11);
+  assert_string_equal(h, "/registry/pods/default/web-1");
+  _cleanup_free_ char *i = list_keys(s, "/hi/\xff", 11);
+  assert_string_equal(i, "/hi/\xff /hi/\xff\xff");
+  _cleanup_free_ char *j = list_keys(s, "/reg_", 11);
+  assert_string_equal(j, "/reg_x");
+  assert_int_equal(store_list(s, "", 11, NULL, 0, &l, &err), 0);
+  assert_int_equal(l.n, 11);
+  store_kv_list_done(&l);
+}
+
+/* Pages through prefix at at_rev with the given page size and checks that the pages concatenate to
+ * exactly the expected keys, with consistent more/remaining. */
+static void page_through(Store *s, const char *prefix, int64_t at_rev, size_t page, char **expected,
+                         size_t n_expected) {
+  Error err = ERROR_INIT;
+  _cleanup_free_ char *after = NULL;
+  size_t seen = 0;
+  for (;;) {
+    StoreKVList l = {0};
+    int r = store_list(s, prefix, at_rev, after, page, &l, &err);
+    if (r < 0)
+      fail_msg("list: %s", err.message);
+    if (at_rev)
+      assert_int_equal(l.rev, at_rev);
+    assert_true(l.n <= page);
+    for (size_t i = 0; i < l.n; i++) {
+      assert_true(seen < n_expected);
+      assert_string_equal(l.items[i].key, expected[seen]);
+      seen++;
+    }
+    if (l.more) {
+      assert_int_equal(l.n, page);
+      assert_int_equal(l.remaining, (int64_t)(n_expected - seen));
+    } else {
+      assert_int_equal(l.remaining, 0);
+    }
+    free(after);
+    after = l.n ? xstrdup(l.items[l.n - 1].key) : NULL;
+    bool more = l.more;
+    store_kv_list_done(&l);
+    if (!more)
+      break;
+  }
+  assert_int_equal(seen, n_expected);
+}
+
+static void test_paging(void **state) {
+  Fixture *f = *state;
+  Store *s = f->store;
+  enum { N = 300 };
+  char *keys[N];
+  create_ok(s, "/p", "outside");
+  for (int i = 0; i < N; i++) {
+    keys[i] = xasprintf("/p/%04d", i);
+    create_ok(s, keys[i], "v");
+  }
+  create_ok(s, "/q/0", "outside");
+  int64_t full = store_current_revision(s);
+  /* Later changes must not disturb a paged list at the earlier revision. */
+  for (int i = 0; i < N; i += 3)
+    delete_ok(s, keys[i], 0);
+  create_ok(s, "/p/0000a", "new");
+
+  size_t pages[] = {1, 7, 100, 299, 300, 301, 0};
+  for (size_t i = 0; i < ELEMENTSOF(pages); i++) {
+    page_through(s, "/p/", full, pages[i] ? pages[i] : SIZE_MAX, keys, N);
+  }
+  char *now[N + 1];
+  size_t n = 0;
+  for (int i = 0; i < N; i++) {
+    if (i % 3 != 0)
+      now[n++] = keys[i];
+    if (i == 0)
+      now[n++] = "/p/0000a";
+  }
+  for (size_t i = 0; i < ELEMENTSOF(pages); i++)
+    page_through(s, "/p/", 0, pages[i] ? pages[i] : SIZE_MAX, now, n);
+
+  /* An empty continue key means the beginning; one outside the prefix is only a lower bound. */
+  Error err0 = ERROR_INIT;
+  StoreKVList l0 = {0};
+  assert_int_equal(store_list(s, "/p/", 0, "", 1, &l0, &err0), 0);
+  assert_string_equal(l0.items[0].key, "/p/0000a");
+  assert_true(l0.more);
+  store_kv_list_done(&l0);
+
+  Error err = ERROR_INIT;
+  StoreKVList l = {0};
+  assert_int_equal(store_list(s, "/p/", 0, "/a", 2, &l, &err), 0);
+  assert_int_equal(l.n, 2);
+  assert_string_equal(l.items[0].key, "/p/0000a");
+  store_kv_list_done(&l);
+  assert_int_equal(store_list(s, "/p/", 0, "/z", 2, &l, &err), 0);
+  assert_int_equal(l.n, 0);
+  assert_false(l.more);
+  store_kv_list_done(&l);
+  for (int i = 0; i < N; i++)
+    free(keys[i]);
+}
+
+static void test_list_at_old_revision(void **state) {
+  Fixture *f = *state;
+  Store *s = f->store;
+  Error err = ERROR_INIT;
+  create_ok(s, "/o/updated", "old");
+  create_ok(s, "/o/deleted", "here");
+  int64_t then = create_ok(s, "/o/same", "same");
+  int64_t upd = update_ok(s, "/o/updated", "new", 0);
+  delete_ok(s, "/o/deleted", 0);
+  create_ok(s, "/o/later", "later");
+
+  StoreKVList l = {0};
+  assert_int_equal(store_list(s, "/o/", then, NULL, 0, &l, &err), 0);
+  assert_int_equal(l.rev, then);
+  assert_int_equal(l.n, 3);
+  assert_string_equal(l.items[0].key, "/o/deleted");
+  assert_string_equal(l.items[0].value, "here");
+  assert_string_equal(l.items[1].key, "/o/same");
+  assert_string_equal(l.items[2].key, "/o/updated");
+  assert_string_equal(l.items[2].value, "old");
+  assert_int_equal(l.items[2].mod_rev, 1);
+  assert_int_equal(l.items[2].create_rev, 1);
+  store_kv_list_done(&l);
+
+  assert_int_equal(store_list(s, "/o/", 0, NULL, 0, &l, &err), 0);
+  assert_int_equal(l.rev, store_current_revision(s));
+  assert_int_equal(l.n, 3);
+  assert_string_equal(l.items[0].key, "/o/later");
+  assert_string_equal(l.items[2].value, "new");
+  assert_int_equal(l.items[2].mod_rev, upd);
+  assert_int_equal(l.items[2].create_rev, 1);
+  store_kv_list_done(&l);
+
+  assert_int_equal(store_list(s, "/o/", store_current_revision(s) + 1, NULL, 0, &l, &err), -EINVAL);
+  error_reset(&err);
+  assert_int_equal(store_list(s, "/o/", -1, NULL, 0, &l, &err), -EINVAL);
+  error_reset(&err);
+}
+
+typedef struct Recorded {
+  StoreEventType type;
+  char *key;
+  int64_t rev, create_rev, prev_rev;
+  char *value, *prev_value;
+} Recorded;
+
+typedef struct Recorder {
+  Recorded ev[4096];
+  size_t n;
+  int stop_after; /* 0 = never */
+} Recorder;
+
+static int record(const StoreEvent *ev, void *userdata) {
+  Recorder *rec = userdata;
+  if (rec->stop_after && rec->n == (size_t)rec->stop_after)
+    return -EINTR;
+  assert_true(rec->n < ELEMENTSOF(rec->ev));
+  rec->ev[rec->n++] = (Recorded){
+      .type = ev->type,
+      .key = xstrdup(ev->key),
+      .rev = ev->rev,
+      .create_rev = ev->create_rev,
+      .prev_rev = ev->prev_rev,
+      .value = ev->value ? xstrndup(ev->value, ev->len) : NULL,
+      .prev_value = ev->prev_value ? xstrndup(ev->prev_value, ev->prev_len) : NULL,
+  };
+  return 0;
+}
+
+static void recorder_reset(Recorder *rec) {
+  for (size_t i = 0; i < rec->n; i++) {
+    free(rec->ev[i].key);
+    free(rec->ev[i].value);
+    free(rec->ev[i].prev_value);
+  }
+  rec->n = 0;
+  rec->stop_after = 0;
+}
+
+static void assert_same_events(const Recorder *a, const Recorder *b) {
+  assert_int_equal(a->n, b->n);
+  for (size_t i = 0; i < a->n; i++) {
+    assert_int_equal(a->ev[i].type, b->ev[i].type);
+    assert_string_equal(a->ev[i].key, b->ev[i].key);
+    assert_int_equal(a->ev[i].rev, b->ev[i].rev);
+    assert_int_equal(a->ev[i].create_rev, b->ev[i].create_rev);
+    assert_int_equal(a->ev[i].prev_rev, b->ev[i].prev_rev);
+    assert_true(streq_ptr(a->ev[i].value, b->ev[i].value));
+    assert_true(streq_ptr(a->ev[i].prev_value, b->ev[i].prev_value));
+  }
+}
+
+static void test_events_since(void **state) {
+  Fixture *f = *state;
+  Store *s = f->store;
+  Error err = ERROR_INIT;
+  static Recorder rec;
+  create_ok(s, "/e/a", "a1");     /* 1 */
+  create_ok(s, "/other", "x");    /* 2 */
+  update_ok(s, "/e/a", "a2", 1);  /* 3 */
+  create_ok(s, "/e/b", "");       /* 4 */
+  delete_ok(s, "/e/a", 3);        /* 5 */
+  update_ok(s, "/other", "y", 0); /* 6 */
+  create_ok(s, "/e/a", "a3");     /* 7 */
+
+  assert_int_equal(store_events_since(s, "/e/", 0, record, &rec, &err), 0);
+  assert_int_equal(rec.n, 5);
+  int64_t revs[] = {1, 3, 4, 5, 7};
+  StoreEventType types[] = {STORE_EVENT_CREATE, STORE_EVENT_UPDATE, STORE_EVENT_CREATE, STORE_EVENT_DELETE,
+                            STORE_EVENT_CREATE};
+  for (size_t i = 0; i < rec.n; i++) {
+    assert_int_equal(rec.ev[i].rev, revs[i]);
+    assert_int_equal(rec.ev[i].type, types[i]);
+  }
+  assert_null(rec.ev[0].prev_value);
+  assert_string_equal(rec.ev[0].value, "a1");
+  assert_int_equal(rec.ev[0].prev_rev, 0);
+  assert_string_equal(rec.ev[1].value, "a2");
+  assert_string_equal(rec.ev[1].prev_value, "a1");
+  assert_int_equal(rec.ev[1].prev_rev, 1);
+  assert_int_equal(rec.ev[1].create_rev, 1);
+  assert_non_null(rec.ev[2].value); /* an empty value is still a value */
+  assert_string_equal(rec.ev[2].value, "");
+  assert_null(rec.ev[3].value);
+  assert_string_equal(rec.ev[3].prev_value, "a2");
+  assert_int_equal(rec.ev[3].prev_rev, 3);
+  assert_int_equal(rec.ev[3].create_rev, 1);
+  assert_int_equal(rec.ev[4].create_rev, 7);
+  recorder_reset(&rec);
+
+  assert_int_equal(store_events_since(s, "/e/", 4, record, &rec, &err), 0);
+  assert_int_equal(rec.n, 2);
+  assert_int_equal(rec.ev[0].rev, 5);
+  recorder_reset(&rec);
+  assert_int_equal(store_events_since(s, "", 0, record, &rec, &err), 0);
+  assert_int_equal(rec.n, 7);
+  for (size_t i = 0; i < rec.n; i++)
+    assert_int_equal(rec.ev[i].rev, (int64_t)i + 1);
+  recorder_reset(&rec);
+  assert_int_equal(store_events_since(s, "", 7, record, &rec, &err), 0);
+  assert_int_equal(rec.n, 0);
+
+  /* A callback's negative return stops the scan and is passed back. */
+  rec.stop_after = 2;
+  assert_int_equal(store_events_since(s, "", 0, record, &rec, &err), -EINTR);
+  assert_int_equal(rec.n, 2);
+  recorder_reset(&rec);
+}
+
+/* A random history over a few keys, checked against a model of the state at every revision, before and
+ * after compaction; this is what a watch cache relisting at an old resourceVersion depends on. */
+enum { MODEL_KEYS = 8, MODEL_OPS = 400 };
+typedef struct ModelState {
+  char value[MODEL_KEYS][16];
+  bool live[MODEL_KEYS];
+  int64_t mod_rev[MODEL_KEYS];
+} ModelState;
+
+static void assert_matches_model(Store *s, int64_t rev, const ModelState *m) {
+  Error err = ERROR_INIT;
+  StoreKVList l = {0};
+  int r = store_list(s, "/m/", rev, NULL, 0, &l, &err);
+  if (r < 0)
+    fail_msg("list at %lld: %s", (long long)rev, err.message);
+  size_t j = 0;
+  for (int k = 0; k < MODEL_KEYS; k++) {
+    if (!m->live[k])
+      continue;
+    assert_true(j < l.n);
+    char key[16];
+    snprintf(key, sizeof key, "/m/%d", k);
+    assert_string_equal(l.items[j].key, key);
+    assert_string_equal(l.items[j].value, m->value[k]);
+    assert_int_equal(l.items[j].mod_rev, m->mod_rev[k]);
+    j++;
+  }
+  assert_int_equal(j, l.n);
+  store_kv_list_done(&l);
+}
+
+static void test_compaction(void **state) {
+  Fixture *f = *state;
+  Store *s = f->store;
+  Error err = ERROR_INIT;
+  static ModelState states[MODEL_OPS + 1];
+  static Recorder rec;
+  unsigned seed = 42;
+
+  for (int i = 1; i <= MODEL_OPS; i++) {
+    ModelState *m = &states[i];
+    *m = states[i - 1];
+    int k = rand_r(&seed) % MODEL_KEYS;
+    char key[16], value[16];
+    snprintf(key, sizeof key, "/m/%d", k);
+    snprintf(value, sizeof value, "v%d", i);
+    int64_t rev;
+    if (!m->live[k]) {
+      rev = create_ok(s, key, value);
+      m->live[k] = true;
+    } else if (rand_r(&seed) % 3 == 0) {
+      rev = delete_ok(s, key, m->mod_rev[k]);
+      m->live[k] = false;
+    } else {
+      rev = update_ok(s, key, value, m->mod_rev[k]);
+    }
+    assert_int_equal(rev, i);
+    if (m->live[k]) {
+      strcpy(m->value[k], value);
+      m->mod_rev[k] = rev;
+    }
+  }
+  for (int64_t r = 1; r <= MODEL_OPS; r++)
+    assert_matches_model(s, r, &states[r]);
+
+  const int64_t R = 150;
+  assert_int_equal(store_compact(s, R, &err), 0);
+  assert_int_equal(store_compacted_revision(s), R);
+  for (int64_t r = 1; r < R; r++) {
+    StoreKVList l = {0};
+    assert_int_equal(store_list(s, "/m/", r, NULL, 0, &l, &err), -ENODATA);
+    error_reset(&err);
+  }
+  for (int64_t r = R; r <= MODEL_OPS; r++)
+    assert_matches_model(s, r, &states[r]);
+  assert_matches_model(s, 0, &states[MODEL_OPS]);
+
+  assert_int_equal(store_events_since(s, "", R - 1, record, &rec, &err), -ENODATA);
+  assert_non_null(err.message);
+  error_reset(&err);
+  assert_int_equal(rec.n, 0);
+  assert_int_equal(store_events_since(s, "", R, record, &rec, &err), 0);
+  assert_int_equal(rec.n, MODEL_OPS - R);
+  for (size_t i = 0; i < rec.n; i++)
+    assert_int_equal(rec.ev[i].rev, R + 1 + (int64_t)i);
+  recorder_reset(&rec);
+
+  /* Compacting again, backwards, or to the present is fine; to the future is not. */
+  assert_int_equal(store_compact(s, R, &err), 0);
+  assert_int_equal(store_compact(s, 10, &err), 0);
+  assert_int_equal(store_compacted_revision(s), R);
+  assert_int_equal(store_compact(s, MODEL_OPS + 1, &err), -EINVAL);
+  error_reset(&err);
+  assert_int_equal(store_compact(s, MODEL_OPS, &err), 0);
+  assert_matches_model(s, 0, &states[MODEL_OPS]);
+  assert_matches_model(s, MODEL_OPS, &states[MODEL_OPS]);
+  assert_int_equal(store_events_since(s, "", MODEL_OPS, record, &rec, &err), 0);
+  assert_int_equal(rec.n, 0);
+  /* Writes carry on from the same revision. */
+  assert_int_equal(create_ok(s, "/m/new", "n"), MODEL_OPS + 1);
+  assert_int_equal(store_events_since(s, "", MODEL_OPS, record, &rec, &err), 0);
+  assert_int_equal(rec.n, 1);
+  recorder_reset(&rec);
+}
+
+static void test_reopen(void **state) {
+  Fixture *f = *state;
+  Error err = ERROR_INIT;
+  create_ok(f->store, "/r/a", "1");
+  create_ok(f->store, "/r/b", "2");
+  update_ok(f->store, "/r/a", "3", 0);
+  delete_ok(f->store, "/r/b", 0);
+  assert_int_equal(store_compact(f->store, 2, &err), 0);
+
+  /* The database is owned by one store at a time. */
+  Store *other = NULL;
+  StoreOptions opts = {.sync = STORE_SYNC_FULL};
+  assert_int_equal(store_open(f->path, &opts, &other, &err), -EBUSY);
+  error_reset(&err);
+
+  store_close(f->store);
+  f->store = open_store(f, STORE_SYNC_FULL);
+  assert_int_equal(store_current_revision(f->store), 4);
+  assert_int_equal(store_compacted_revision(f->store), 2);
+  assert_value(f->store, "/r/a", "3", 3);
+  assert_absent(f->store, "/r/b");
+  _cleanup_free_ char *old = list_keys(f->store, "/r/", 2);
+  assert_string_equal(old, "/r/a /r/b");
+  assert_int_equal(create_ok(f->store, "/r/c", "4"), 5);
+}
+
+static void test_commit_hook(void **state) {
+  Fixture *f = *state;
+  Store *s = f->store;
+  Error err = ERROR_INIT;
+  static Recorder hooked, replayed;
+  store_set_commit_hook(s, record, &hooked);
+  create_ok(s, "/h/a", "1");
+  update_ok(s, "/h/a", "2", 0);
+  assert_int_equal(store_create(s, "/h/a", "x", 1, NULL, &err), -EEXIST);
+  error_reset(&err);
+  create_ok(s, "/h/b", "3");
+  delete_ok(s, "/h/a", 0);
+  store_set_commit_hook(s, NULL, NULL);
+  create_ok(s, "/h/c", "4");
+
+  assert_int_equal(hooked.n, 4);
+  assert_int_equal(store_events_since(s, "", 0, record, &replayed, &err), 0);
+  replayed.n--; /* /h/c was written without the hook */
+  assert_same_events(&hooked, &replayed);
+  replayed.n++;
+  recorder_reset(&hooked);
+  recorder_reset(&replayed);
+}
+
+typedef struct HookCheck {
+  int64_t last;
+  bool out_of_order;
+} HookCheck;
+
+static int check_order(const StoreEvent *ev, void *userdata) {
+  HookCheck *h = userdata;
+  if (ev->rev != h->last + 1)
+    h->out_of_order = true;
+  h->last = ev->rev;
+  return 0;
+}
+
+typedef struct Writer {
+  Store *store;
+  int id;
+  int64_t revs[500];
+  int failures;
+} Writer;
+
+static void *writer_main(void *p) {
+  Writer *w = p;
+  for (int i = 0; i < 500; i++) {
+    char key[64];
+    snprintf(key, sizeof key, "/c/%d/%03d", w->id, i);
+    Error err = ERROR_INIT;
+    if (store_create(w->store, key, key, strlen(key), &w->revs[i], &err) < 0)
+      w->failures++;
+    error_reset(&err);
+    /* Readers run alongside the writers. */
+    StoreKV kv = {0};
+    if (store_get(w->store, key, &kv, &err) < 0 || !streq(kv.value, key))
+      w->failures++;
+    store_kv_done(&kv);
+    error_reset(&err);
+  }
+  return NULL;
+}
+
+static int cmp_rev(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+static void test_concurrency(void **state) {
+  Fixture *f = *state;
+  Store *s = f->store;
+  static Writer w[4];
+  HookCheck h = {0};
+  store_set_commit_hook(s, check_order, &h);
+  pthread_t t[4];
+  for (int i = 0; i < 4; i++) {
+    w[i] = (Writer){.store = s, .id = i};
+    assert_int_equal(pthread_create(&t[i], NULL, writer_main, &w[i]), 0);
+  }
+  for (int i = 0; i < 4; i++)
+    pthread_join(t[i], NULL);
+  store_set_commit_hook(s, NULL, NULL);
+
+  static int64_t all[2000];
+  for (int i = 0; i < 4; i++) {
+    assert_int_equal(w[i].failures, 0);
+    memcpy(all + i * 500, w[i].revs, sizeof w[i].revs);
+    /* each writer's own revisions increase */
+    for (int j = 1; j < 500; j++)
+      assert_true(w[i].revs[j] > w[i].revs[j - 1]);
+  }
+  qsort(all, 2000, sizeof all[0], cmp_rev);
+  for (int i = 0; i < 2000; i++)
+    assert_int_equal(all[i], i + 1);
+  assert_false(h.out_of_order);
+  assert_int_equal(h.last, 2000);
+  assert_int_equal(store_current_revision(s), 2000);
+
+  Error err = ERROR_INIT;
+  StoreKVList l = {0};
+  assert_int_equal(store_list(s, "/c/", 0, NULL, 0, &l, &err), 0);
+  assert_int_equal(l.n, 2000);
+  store_kv_list_done(&l);
+}
+
+/* The child writes each key name to the pipe only after store_create returned, so every name the parent
+ * reads was acknowledged before the SIGKILL. */
+static _noreturn_ void kill9_child(const char *path, StoreSync sync, int fd) {
+  Error err = ERROR_INIT;
+  Store *s = NULL;
+  StoreOptions opts = {.sync = sync};
+  if (store_open(path, &opts, &s, &err) < 0)
+    _exit(2);
+  for (int i = 0; i < 1000000; i++) {
+    char key[32];
+    int n = snprintf(key, sizeof key, "/k/%07d\n", i);
+    key[n - 1] = 0;
+    if (store_create(s, key, key, (size_t)n - 1, NULL, &err) < 0)
+      _exit(3);
+    key[n - 1] = '\n';
+    if (write(fd, key, (size_t)n) != n)
+      _exit(4);
+  }
+  _exit(0);
+}
+
+static void kill9_round(StoreSync sync) {
+  Fixture f = {0};
+  strcpy(f.dir, "/tmp/coracle-test-store-XXXXXX");
+  assert_non_null(mkdtemp(f.dir));
+  snprintf(f.path, sizeof f.path, "%s/state.db", f.dir);
+
+  int p[2];
+  assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    close(p[0]);
+    kill9_child(f.path, sync, p[1]);
+  }
+  close(p[1]);
+
+  Buf acked = BUF_INIT;
+  char chunk[4096];
+  uint64_t deadline = now_monotonic_usec() + 200 * 1000;
+  for (;;) {
+    uint64_t now = now_monotonic_usec();
+    if (now >= deadline)
+      break;
+    struct pollfd pfd = {.fd = p[0], .events = POLLIN};
+    if (poll(&pfd, 1, (int)((deadline - now) / 1000) + 1) > 0) {
+      ssize_t n = read(p[0], chunk, sizeof chunk);
+      if (n <= 0)
+        break;
+      buf_append(&acked, chunk, (size_t)n);
+    }
+  }
+  assert_int_equal(kill(pid, SIGKILL), 0);
+  ssize_t n;
+  while ((n = read(p[0], chunk, sizeof chunk)) > 0)
+    buf_append(&acked, chunk, (size_t)n);
+  close(p[0]);
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+  Store *s = open_store(&f, sync);
+  size_t count = 0;
+  char *save = NULL;
+  for (char *key = strtok_r(acked.data ? acked.data : (char[]){0}, "\n", &save); key;
+       key = strtok_r(NULL, "\n", &save)) {
+    assert_value(s, key, key, 0);
+    count++;
+  }
+  print_message("kill -9 (%s): %zu acknowledged creates, all present; revision %lld\n",
+                store_sync_to_string(sync), count, (long long)store_current_revision(s));
+  assert_true(count > 0);
+  /* At most the one write in flight when the signal came was committed but not acknowledged. */
+  assert_true(store_current_revision(s) >= (int64_t)count);
+  assert_true(store_current_revision(s) <= (int64_t)count + 1);
+  store_close(s);
+  buf_free(&acked);
+  remove_dir(f.dir);
+}
+
+static void test_kill9(void **state) {
+  kill9_round(STORE_SYNC_NORMAL);
+  kill9_round(STORE_SYNC_FULL);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_string_tables),
+      cmocka_unit_test_setup_teardown(test_crud_and_revisions, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_list_at_old_revision, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_events_since, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_compaction, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_commit_hook, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_concurrency, setup, teardown),
+      cmocka_unit_test(test_kill9),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

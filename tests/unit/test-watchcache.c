@@ -1,0 +1,222 @@
+/* Unit tests for the API server's watch cache over a real SQLite store: read-your-writes, ordered prefix
+ * lists with paging, watchers in revision order, replay of history older than the ring, falling behind the
+ * ring, compaction (410) and timeouts. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "api/jsonutil.h"
+#include "apiserver/watchcache.h"
+
+typedef struct Fixture {
+  char dir[64];
+  Store *store;
+  WatchCache *cache;
+} Fixture;
+
+static int open_fixture(Fixture *f, size_t ring) {
+  snprintf(f->dir, sizeof f->dir, "/tmp/coracle-wc-XXXXXX");
+  assert_non_null(mkdtemp(f->dir));
+  _cleanup_free_ char *path = xasprintf("%s/state.db", f->dir);
+  StoreOptions o = {.sync = STORE_SYNC_NORMAL};
+  assert_int_equal(store_open(path, &o, &f->store, NULL), 0);
+  assert_int_equal(watch_cache_new(f->store, ring, &f->cache, NULL), 0);
+  return 0;
+}
+
+static void close_fixture(Fixture *f) {
+  watch_cache_free(f->cache);
+  store_close(f->store);
+  _cleanup_free_ char *cmd = xasprintf("rm -rf %s", f->dir);
+  assert_int_equal(system(cmd), 0);
+}
+
+static int64_t put(Fixture *f, const char *key, const char *name, int v) {
+  _cleanup_free_ char *val = xasprintf("{\"metadata\":{\"name\":\"%s\"},\"v\":%d}", name, v);
+  int64_t rev = 0;
+  StoreKV kv = {0};
+  if (store_get(f->store, key, &kv, NULL) == 0) {
+    assert_int_equal(store_update(f->store, key, val, strlen(val), kv.mod_rev, &rev, NULL), 0);
+    store_kv_done(&kv);
+  } else {
+    assert_int_equal(store_create(f->store, key, val, strlen(val), &rev, NULL), 0);
+  }
+  return rev;
+}
+
+static void test_read_your_writes(void **state) {
+  Fixture f;
+  open_fixture(&f, 64);
+  int64_t rev = put(&f, "/registry/pods/default/a", "a", 1);
+  CacheObj *o = watch_cache_get(f.cache, "/registry/pods/default/a");
+  assert_non_null(o);
+  assert_int_equal(o->mod_rev, rev);
+  char want[24];
+  snprintf(want, sizeof want, "%lld", (long long)rev);
+  assert_string_equal(jstr(o->obj, "metadata.resourceVersion"), want);
+  assert_non_null(strstr(o->text, "\"resourceVersion\""));
+  cache_obj_unref(o);
+  assert_null(watch_cache_get(f.cache, "/registry/pods/default/b"));
+  assert_int_equal(watch_cache_revision(f.cache), rev);
+  close_fixture(&f);
+}
+
+static void test_list_prefix_and_paging(void **state) {
+  Fixture f;
+  open_fixture(&f, 64);
+  put(&f, "/registry/pods/default/b", "b", 1);
+  put(&f, "/registry/pods/default/a", "a", 1);
+  put(&f, "/registry/pods/default2/c", "c", 1);
+  put(&f, "/registry/pods/default/c", "c", 1);
+  put(&f, "/registry/services/default/a", "a", 1);
+  CacheObj **objs;
+  size_t n, remaining;
+  int64_t rev;
+  watch_cache_list(f.cache, "/registry/pods/default/", NULL, 0, &objs, &n, &rev, &remaining);
+  assert_int_equal(n, 3);
+  assert_string_equal(objs[0]->key, "/registry/pods/default/a");
+  assert_string_equal(objs[2]->key, "/registry/pods/default/c");
+  watch_cache_list_free(objs, n);
+  watch_cache_list(f.cache, "/registry/pods/default/", NULL, 2, &objs, &n, &rev, &remaining);
+  assert_int_equal(n, 2);
+  assert_int_equal(remaining, 1);
+  _cleanup_free_ char *last = xstrdup(objs[1]->key);
+  watch_cache_list_free(objs, n);
+  watch_cache_list(f.cache, "/registry/pods/default/", last, 2, &objs, &n, &rev, &remaining);
+  assert_int_equal(n, 1);
+  assert_string_equal(objs[0]->key, "/registry/pods/default/c");
+  assert_int_equal(remaining, 0);
+  watch_cache_list_free(objs, n);
+  assert_int_equal(watch_cache_count(f.cache, "/registry/pods/"), 4);
+  /* Delete leaves the index. */
+  assert_int_equal(store_delete(f.store, "/registry/pods/default/a", 0, NULL, NULL), 0);
+  assert_int_equal(watch_cache_count(f.cache, "/registry/pods/default/"), 2);
+  close_fixture(&f);
+}
+
+static void test_watch_in_order(void **state) {
+  Fixture f;
+  open_fixture(&f, 64);
+  int64_t start = put(&f, "/registry/pods/default/a", "a", 1);
+  Watcher *w;
+  assert_int_equal(watch_cache_watch(f.cache, "/registry/pods/default/", start, &w, NULL), 0);
+  put(&f, "/registry/services/default/x", "x", 1); /* other prefix: skipped */
+  int64_t r2 = put(&f, "/registry/pods/default/a", "a", 2);
+  int64_t r3 = put(&f, "/registry/pods/default/b", "b", 1);
+  assert_int_equal(store_delete(f.store, "/registry/pods/default/a", 0, NULL, NULL), 0);
+  WatchEvent ev;
+  assert_int_equal(watcher_next(w, 1000, &ev), 0);
+  assert_int_equal(ev.type, WATCH_MODIFIED);
+  assert_int_equal(ev.rev, r2);
+  assert_non_null(ev.prev);
+  assert_int_equal(jint(ev.prev->obj, "v", 0), 1);
+  assert_int_equal(jint(ev.obj->obj, "v", 0), 2);
+  watch_event_done(&ev);
+  assert_int_equal(watcher_next(w, 1000, &ev), 0);
+  assert_int_equal(ev.type, WATCH_ADDED);
+  assert_int_equal(ev.rev, r3);
+  watch_event_done(&ev);
+  assert_int_equal(watcher_next(w, 1000, &ev), 0);
+  assert_int_equal(ev.type, WATCH_DELETED);
+  /* A deleted object is reported with the deletion's revision. */
+  char want[24];
+  snprintf(want, sizeof want, "%lld", (long long)ev.rev);
+  assert_string_equal(jstr(ev.obj->obj, "metadata.resourceVersion"), want);
+  watch_event_done(&ev);
+  assert_int_equal(watcher_next(w, 50, &ev), -ETIMEDOUT);
+  watcher_free(w);
+  close_fixture(&f);
+}
+
+static void test_replay_older_than_ring(void **state) {
+  Fixture f;
+  open_fixture(&f, 4);
+  int64_t start = put(&f, "/registry/cm/ns/k0", "k0", 0);
+  for (int i = 1; i <= 10; i++) {
+    char key[64], name[16];
+    snprintf(key, sizeof key, "/registry/cm/ns/k%d", i);
+    snprintf(name, sizeof name, "k%d", i);
+    put(&f, key, name, i);
+  }
+  Watcher *w;
+  assert_int_equal(watch_cache_watch(f.cache, "/registry/cm/", start, &w, NULL), 0);
+  for (int i = 1; i <= 10; i++) {
+    WatchEvent ev;
+    assert_int_equal(watcher_next(w, 1000, &ev), 0);
+    assert_int_equal(ev.rev, start + i);
+    assert_int_equal(jint(ev.obj->obj, "v", -1), i);
+    watch_event_done(&ev);
+  }
+  put(&f, "/registry/cm/ns/k11", "k11", 11);
+  WatchEvent ev;
+  assert_int_equal(watcher_next(w, 1000, &ev), 0);
+  assert_int_equal(jint(ev.obj->obj, "v", -1), 11);
+  watch_event_done(&ev);
+  watcher_free(w);
+  close_fixture(&f);
+}
+
+static void test_slow_watcher_falls_behind(void **state) {
+  Fixture f;
+  open_fixture(&f, 4);
+  int64_t start = put(&f, "/registry/cm/ns/a", "a", 0);
+  Watcher *w;
+  assert_int_equal(watch_cache_watch(f.cache, "/registry/cm/", start, &w, NULL), 0);
+  for (int i = 1; i <= 8; i++)
+    put(&f, "/registry/cm/ns/a", "a", i);
+  WatchEvent ev;
+  assert_int_equal(watcher_next(w, 100, &ev), -ENODATA);
+  watcher_free(w);
+  close_fixture(&f);
+}
+
+static void test_compacted_is_gone(void **state) {
+  Fixture f;
+  open_fixture(&f, 64);
+  int64_t first = put(&f, "/registry/cm/ns/a", "a", 0);
+  int64_t last = first;
+  for (int i = 1; i <= 5; i++)
+    last = put(&f, "/registry/cm/ns/a", "a", i);
+  assert_int_equal(store_compact(f.store, last - 1, NULL), 0);
+  Watcher *w;
+  Error e = ERROR_INIT;
+  assert_int_equal(watch_cache_watch(f.cache, "/registry/cm/", first, &w, &e), -ENODATA);
+  error_reset(&e);
+  assert_int_equal(watch_cache_watch(f.cache, "/registry/cm/", last - 1, &w, NULL), 0);
+  WatchEvent ev;
+  assert_int_equal(watcher_next(w, 1000, &ev), 0);
+  assert_int_equal(ev.rev, last);
+  watch_event_done(&ev);
+  watcher_free(w);
+  close_fixture(&f);
+}
+
+static void test_reload_from_store(void **state) {
+  Fixture f;
+  open_fixture(&f, 64);
+  put(&f, "/registry/cm/ns/b", "b", 2);
+  int64_t rev = put(&f, "/registry/cm/ns/a", "a", 1);
+  watch_cache_free(f.cache);
+  assert_int_equal(watch_cache_new(f.store, 64, &f.cache, NULL), 0);
+  assert_int_equal(watch_cache_revision(f.cache), rev);
+  assert_int_equal(watch_cache_count(f.cache, "/registry/cm/"), 2);
+  CacheObj *o = watch_cache_get(f.cache, "/registry/cm/ns/b");
+  assert_int_equal(jint(o->obj, "v", 0), 2);
+  cache_obj_unref(o);
+  close_fixture(&f);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_read_your_writes),
+      cmocka_unit_test(test_list_prefix_and_paging),
+      cmocka_unit_test(test_watch_in_order),
+      cmocka_unit_test(test_replay_older_than_ring),
+      cmocka_unit_test(test_slow_watcher_falls_behind),
+      cmocka_unit_test(test_compacted_is_gone),
+      cmocka_unit_test(test_reload_from_store),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
