@@ -1,5 +1,6 @@
-/* A small standalone benchmark of the store (store.h): creates per second from one and from four threads
- * under both sync modes, gets per second from one and four threads, and lists of 10,000 keys at the
+/* A small standalone benchmark of the store (store.h): creates per second from 1, 4, 16 and 64 concurrent
+ * writers under both sync modes (the API server writes from one thread per HTTP connection, so this is
+ * what group commit is for), gets per second from one and four threads, and lists of 10,000 keys at the
  * current and at an older revision. Each figure is the median of several runs on a fresh database in a
  * temporary directory under /tmp, so numbers reflect that filesystem. Values are 2 KiB, about the size of a
  * pod's JSON. Usage: bench-store [runs] (default 5). */
@@ -11,6 +12,11 @@
 #define VALUE_LEN 2048
 #define LIST_KEYS 10000
 #define GETS_PER_THREAD 100000
+#define MAX_THREADS 64
+/* Creates per measurement, split evenly between the writers; fewer under sync=full, where each commit
+ * waits for the disk. */
+#define CREATES_FULL 2000
+#define CREATES_NORMAL LIST_KEYS
 
 typedef struct Bench {
   char dir[64];
@@ -86,8 +92,8 @@ static void *get_main(void *p) {
 /* Runs fn on n_threads threads numbered from first_id, per_thread operations each; answers operations per
  * second. */
 static double run_threads(Bench *b, void *(*fn)(void *), int n_threads, int per_thread, int first_id) {
-  pthread_t t[8];
-  Worker w[8];
+  pthread_t t[MAX_THREADS];
+  Worker w[MAX_THREADS];
   uint64_t start = now_monotonic_usec();
   for (int i = 0; i < n_threads; i++) {
     w[i] = (Worker){.bench = b, .id = first_id + i, .n = per_thread};
@@ -112,12 +118,14 @@ static double list_ms(Store *s, int64_t at_rev) {
   return ms;
 }
 
+/* The writer counts measured; each count's threads write their own namespaces. */
+static const int writer_counts[] = {1, 4, 16, 64};
+#define N_WRITER_COUNTS ((int)ELEMENTSOF(writer_counts))
+
 enum {
-  M_CREATE_FULL_1,
-  M_CREATE_FULL_4,
-  M_CREATE_NORMAL_1,
-  M_CREATE_NORMAL_4,
-  M_GET_1,
+  M_CREATE_FULL,                                     /* one per writer count */
+  M_CREATE_NORMAL = M_CREATE_FULL + N_WRITER_COUNTS, /* likewise */
+  M_GET_1 = M_CREATE_NORMAL + N_WRITER_COUNTS,
   M_GET_4,
   M_LIST_CURRENT_FIRST,
   M_LIST_CURRENT,
@@ -126,29 +134,43 @@ enum {
 };
 
 static const char *const metric_names[_M_MAX] = {
-    [M_CREATE_FULL_1] = "create/s sync=full 1 thread",
-    [M_CREATE_FULL_4] = "create/s sync=full 4 threads",
-    [M_CREATE_NORMAL_1] = "create/s sync=normal 1 thread",
-    [M_CREATE_NORMAL_4] = "create/s sync=normal 4 threads",
+    [M_CREATE_FULL + 0] = "create/s sync=full 1 writer",
+    [M_CREATE_FULL + 1] = "create/s sync=full 4 writers",
+    [M_CREATE_FULL + 2] = "create/s sync=full 16 writers",
+    [M_CREATE_FULL + 3] = "create/s sync=full 64 writers",
+    [M_CREATE_NORMAL + 0] = "create/s sync=normal 1 writer",
+    [M_CREATE_NORMAL + 1] = "create/s sync=normal 4 writers",
+    [M_CREATE_NORMAL + 2] = "create/s sync=normal 16 writers",
+    [M_CREATE_NORMAL + 3] = "create/s sync=normal 64 writers",
     [M_GET_1] = "get/s 1 thread",
     [M_GET_4] = "get/s 4 threads",
     [M_LIST_CURRENT_FIRST] = "list 10000 keys, first after writes (ms)",
     [M_LIST_CURRENT] = "list 10000 keys at current rev (ms)",
     [M_LIST_OLD] = "list 10000 keys at older rev (ms)",
 };
+_Static_assert(ELEMENTSOF(writer_counts) == 4, "metric_names lists four writer counts");
+
+/* Measures creates/s for every writer count, total creates each; namespace 0 is written only by the first
+ * (single-writer) measurement, so it ends up holding exactly total keys. */
+static void run_creates(Bench *b, int total, double *m) {
+  int first_id = 0;
+  for (int i = 0; i < N_WRITER_COUNTS; i++) {
+    int n = writer_counts[i];
+    m[i] = run_threads(b, create_main, n, total / n, first_id);
+    first_id += n;
+  }
+}
 
 static void run_once(double m[_M_MAX]) {
   Bench b;
   bench_open(&b, STORE_SYNC_FULL);
-  m[M_CREATE_FULL_1] = run_threads(&b, create_main, 1, 500, 0);
-  m[M_CREATE_FULL_4] = run_threads(&b, create_main, 4, 250, 1);
+  run_creates(&b, CREATES_FULL, &m[M_CREATE_FULL]);
   bench_close(&b);
 
   bench_open(&b, STORE_SYNC_NORMAL);
-  /* ns0 gets LIST_KEYS keys, the data set for the reads below; the 4-thread run writes other namespaces. */
-  m[M_CREATE_NORMAL_1] = run_threads(&b, create_main, 1, LIST_KEYS, 0);
+  /* ns0 gets LIST_KEYS keys, the data set for the reads below. */
+  run_creates(&b, CREATES_NORMAL, &m[M_CREATE_NORMAL]);
   int64_t then = store_current_revision(b.store);
-  m[M_CREATE_NORMAL_4] = run_threads(&b, create_main, 4, LIST_KEYS / 4, 1);
   /* Some history on the listed keys, so the older list really reconstructs from the log. */
   Error err = ERROR_INIT;
   for (int i = 0; i < LIST_KEYS; i += 10) {

@@ -384,7 +384,8 @@ const char *api_resource_group_version(const ApiResource *r, char *buf, size_t s
 }
 
 const char *api_resource_storage_prefix(const ApiResource *r, char *buf, size_t size) {
-  if (r->group[0])
+  /* events.k8s.io Events are the core Events seen through another version (see convert.c). */
+  if (r->group[0] && strcmp(r->resource, "events") != 0)
     snprintf(buf, size, "/registry/%s.%s/", r->resource, r->group);
   else
     snprintf(buf, size, "/registry/%s/", r->resource);

@@ -6,6 +6,7 @@
  * the revision read from the cache, retried for patches (GuaranteedUpdate-style). */
 #include <errno.h>
 
+#include "api/convert.h"
 #include "api/jsonutil.h"
 #include "api/patch.h"
 #include "apiserver/apiserver-internal.h"
@@ -223,6 +224,9 @@ static int fetch_written(ApiServer *s, const char *key, CacheObj **ret, Error *e
 
 /* ---- create ---- */
 
+static int create_stored(ApiServer *s, const ApiResource *r, const char *ns, json_t *obj, bool dry_run,
+                         CacheObj **ret, Error *err);
+
 int registry_create(ApiServer *s, const ApiResource *r, const char *ns, json_t *obj, bool dry_run,
                     CacheObj **ret, Error *err) {
   int rc;
@@ -230,6 +234,16 @@ int registry_create(ApiServer *s, const ApiResource *r, const char *ns, json_t *
     return error_setk(err, -EBADMSG, 400, "BadRequest", "the body of the request was not a JSON object");
   if ((rc = check_type_meta(r, obj, err)) < 0)
     return rc;
+  _cleanup_json_ json_t *stored = NULL;
+  if ((rc = convert_to_storage(r, obj, &stored, err)) < 0)
+    return rc;
+  return create_stored(s, api_resource_storage(r), ns, stored, dry_run, ret, err);
+}
+
+/* Creates obj, already in r's storage version. */
+static int create_stored(ApiServer *s, const ApiResource *r, const char *ns, json_t *obj, bool dry_run,
+                         CacheObj **ret, Error *err) {
+  int rc;
   json_t *meta = jobj(obj, "metadata");
   const char *name = jstr(meta, "name");
   _cleanup_free_ char *gen = NULL;
@@ -421,10 +435,16 @@ static int write_update(ApiServer *s, const ApiResource *r, const char *key, con
 }
 
 int registry_update(ApiServer *s, const ApiResource *r, const char *ns, const char *name, const char *sub,
-                    json_t *obj, bool dry_run, CacheObj **ret, Error *err) {
-  if (!json_is_object(obj))
+                    json_t *body, bool dry_run, CacheObj **ret, Error *err) {
+  if (!json_is_object(body))
     return error_setk(err, -EBADMSG, 400, "BadRequest", "the body of the request was not a JSON object");
   int rc;
+  if ((rc = check_type_meta(r, body, err)) < 0)
+    return rc;
+  _cleanup_json_ json_t *obj = NULL;
+  if ((rc = convert_to_storage(r, body, &obj, err)) < 0)
+    return rc;
+  r = api_resource_storage(r);
   if ((rc = check_namespace(s, r, ns, obj, false, err)) < 0)
     return rc;
   _cleanup_free_ char *key = registry_key(r, ns, name);
@@ -456,14 +476,16 @@ int registry_patch(ApiServer *s, const ApiResource *r, const char *ns, const cha
     _cleanup_cache_obj_ CacheObj *old = watch_cache_get(s->cache, key);
     if (!old)
       return status_not_found(err, r, name);
-    _cleanup_json_ json_t *patched = NULL;
+    /* Patches apply to the object in the version the client speaks. */
+    _cleanup_json_ json_t *current = convert_from_storage(r, old->obj);
+    _cleanup_json_ json_t *result = NULL, *patched = NULL;
     int rc;
     if (startswith(ctype, "application/merge-patch+json"))
-      rc = patch_merge(old->obj, patch, &patched, err);
+      rc = patch_merge(current, patch, &result, err);
     else if (startswith(ctype, "application/json-patch+json"))
-      rc = patch_json(old->obj, patch, &patched, err);
+      rc = patch_json(current, patch, &result, err);
     else if (startswith(ctype, "application/strategic-merge-patch+json"))
-      rc = patch_strategic(old->obj, patch, r->group, r->kind, &patched, err);
+      rc = patch_strategic(current, patch, r->group, r->kind, &result, err);
     else
       return error_setk(err, -EPROTONOSUPPORT, 415, "UnsupportedMediaType",
                         "the body of the request was in an unknown format - accepted media types include: "
@@ -474,8 +496,11 @@ int registry_patch(ApiServer *s, const ApiResource *r, const char *ns, const cha
         err->http = 422;
       return rc;
     }
-    if (!json_is_object(patched))
+    if (!json_is_object(result))
       return error_setk(err, -EBADMSG, 400, "BadRequest", "the patched object is not a JSON object");
+    if ((rc = check_type_meta(r, result, err)) < 0 || (rc = convert_to_storage(r, result, &patched, err)) < 0)
+      return rc;
+    const ApiResource *sr = api_resource_storage(r);
     /* A resourceVersion in the patch is a precondition; otherwise the patch applies to the latest. */
     const char *prv = jstr(patch, "metadata.resourceVersion");
     bool conditional = json_is_object(patch) && !isempty(prv);
@@ -483,12 +508,12 @@ int registry_patch(ApiServer *s, const ApiResource *r, const char *ns, const cha
       return status_conflict(
           err, r, name,
           "the object has been modified; please apply your changes to the latest version and try again");
-    if ((rc = check_namespace(s, r, ns, patched, false, err)) < 0)
+    if ((rc = check_namespace(s, sr, ns, patched, false, err)) < 0)
       return rc;
-    if ((rc = prepare_update(s, r, sub, patched, old->obj, name, err)) < 0)
+    if ((rc = prepare_update(s, sr, sub, patched, old->obj, name, err)) < 0)
       return rc;
     Error werr = ERROR_INIT;
-    rc = write_update(s, r, key, name, patched, old, dry_run, ret, &werr);
+    rc = write_update(s, sr, key, name, patched, old, dry_run, ret, &werr);
     if (rc == -ECANCELED && !conditional && attempt < 16) {
       error_reset(&werr);
       continue;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <poll.h>
 
+#include "api/convert.h"
 #include "api/jsonutil.h"
 #include "api/patch.h"
 #include "api/protobuf.h"
@@ -83,16 +84,11 @@ static bool wants_table(HttpRequest *req) {
 
 /* An object in the version the client asked for (resources served in several versions share storage). */
 static json_t *versioned(const ApiResource *r, json_t *obj) {
-  char gv[128];
-  api_resource_group_version(r, gv, sizeof gv);
-  if (streq_ptr(jstr(obj, "apiVersion"), gv))
-    return json_incref(obj);
-  json_t *copy = json_copy(obj);
-  json_object_set_new(copy, "apiVersion", json_string(gv));
-  return copy;
+  return convert_from_storage(r, obj);
 }
 
-static json_t *table_row(const ApiResource *r, json_t *obj, int64_t now, const char *include) {
+static json_t *table_row(const ApiResource *r, json_t *stored, int64_t now, const char *include) {
+  _cleanup_json_ json_t *obj = versioned(r, stored);
   json_t *row = json_pack("{s:o}", "cells", table_cells(r->group, r->resource, obj, now));
   if (include && streq(include, "None"))
     return row;
@@ -127,9 +123,7 @@ static void respond_object(HttpRequest *req, HttpResponse *resp, const ApiResour
     http_respond_json(resp, status, t);
     return;
   }
-  char gv[128];
-  api_resource_group_version(r, gv, sizeof gv);
-  if (streq_ptr(jstr(o->obj, "apiVersion"), gv)) {
+  if (api_resource_storage(r) == r) {
     http_respond_raw(resp, status, "application/json", o->text, o->len);
     return;
   }

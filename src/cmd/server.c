@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 
 #include "apiserver/apiserver.h"
@@ -213,6 +214,13 @@ int cmd_server(int argc, char **argv) {
   if (!disable_agent)
     log_warn("server", "the node agent is not implemented yet: running the control plane only (as with "
                        "--disable-agent); pods stay Pending");
+
+  /* Every connection and watch holds a descriptor: allow as many as the hard limit permits. */
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
 
   /* Block the signals before any thread starts so that only sigwait() sees them. */
   sigset_t set;
