@@ -1,0 +1,871 @@
+/* A load generator for the API server (issue 2). Client threads, each with its own HTTPS keep-alive
+ * connection (GnuTLS) and the admin bearer token, repeat one kind of request for a fixed time and report
+ * requests per second and the latency distribution. Modes:
+ *   get       GET one ConfigMap in a loop (creates it first if missing)
+ *   list      LIST every ConfigMap of a namespace (fill it first with populate)
+ *   create    POST ConfigMaps with unique names
+ *   populate  POST --count ConfigMaps as fast as possible, then stop (setup for list and the RSS figures)
+ *   watch     open --watchers watches at the current resourceVersion; then, per round, create one object
+ *             and time until every watcher has received its event
+ * Each run prints one line of key=value pairs that bench/run-apiserver.sh turns into medians. The client
+ * shares the machine with the server, so it does as little as it can per request: responses are parsed
+ * only as far as HTTP framing needs (status, Content-Length, chunked) and bodies are never decoded. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <gnutls/gnutls.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "base/buf.h"
+#include "base/util.h"
+
+#define HEAD_MAX (64 * 1024)
+#define WATCH_ROUND_TIMEOUT_USEC (10u * 1000000u)
+#define IO_TIMEOUT_SEC 30
+#define MAX_THREADS 256
+#define MAX_WATCHERS 20000
+#define MAX_ROUNDS 100
+
+typedef enum Mode {
+  MODE_GET,
+  MODE_LIST,
+  MODE_CREATE,
+  MODE_POPULATE,
+  MODE_WATCH,
+  _MODE_MAX,
+  MODE_INVALID = -1,
+} Mode;
+
+static const char *const mode_names[_MODE_MAX] = {"get", "list", "create", "populate", "watch"};
+
+typedef struct Options {
+  Mode mode;
+  const char *host;
+  int port;
+  const char *ca_file;
+  char *token;
+  const char *ns;
+  const char *name;   /* get: the object */
+  const char *prefix; /* create, populate, watch: names are PREFIX-... */
+  unsigned threads;
+  double duration;
+  unsigned count;
+  unsigned watchers;
+  unsigned rounds;
+  unsigned value_size;
+  pid_t server_pid;
+} Options;
+
+/* Set once in main before any thread starts, read-only afterwards. */
+static Options opt = {
+    .mode = MODE_INVALID,
+    .host = "127.0.0.1",
+    .port = 6443,
+    .ns = "default",
+    .name = "bench-get",
+    .threads = 4,
+    .duration = 5,
+    .count = 10000,
+    .watchers = 1000,
+    .rounds = 5,
+    .value_size = 128,
+};
+static gnutls_certificate_credentials_t creds;
+static char *value_text; /* the ConfigMap payload, value_size bytes */
+
+/* ---- one HTTPS connection ---- */
+
+typedef struct Conn {
+  int fd;
+  gnutls_session_t tls;
+  Buf in; /* received bytes; the unconsumed ones start at in.data + off */
+  size_t off;
+} Conn;
+
+static void conn_close(Conn *c) {
+  if (c->tls)
+    gnutls_deinit(c->tls);
+  if (c->fd >= 0)
+    close(c->fd);
+  buf_free(&c->in);
+  *c = (Conn){.fd = -1};
+}
+
+/* Connects and completes the TLS handshake, verifying the server against the cluster CA. Blocking I/O with
+ * a timeout so that a stuck server fails the run instead of hanging it. */
+static int conn_open(Conn *c) {
+  *c = (Conn){.fd = -1};
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)opt.port)};
+  if (inet_pton(AF_INET, opt.host, &sa.sin_addr) != 1)
+    return -EINVAL;
+  c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (c->fd < 0)
+    return -errno;
+  /* Requests are single writes; Nagle would only add delay between a request and its answer. */
+  int one = 1;
+  setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  struct timeval tv = {.tv_sec = IO_TIMEOUT_SEC};
+  setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  if (connect(c->fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+    int r = -errno;
+    conn_close(c);
+    return r;
+  }
+  gnutls_init(&c->tls, GNUTLS_CLIENT);
+  gnutls_set_default_priority(c->tls);
+  gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, creds);
+  gnutls_session_set_verify_cert(c->tls, opt.host, 0);
+  gnutls_transport_set_int(c->tls, c->fd);
+  int r = GNUTLS_E_AGAIN;
+  for (int i = 0; i < 100 && r < 0 && !gnutls_error_is_fatal(r); i++)
+    r = gnutls_handshake(c->tls);
+  if (r < 0) {
+    fprintf(stderr, "bench-apiserver: TLS handshake: %s\n", gnutls_strerror(r));
+    conn_close(c);
+    return -EPROTO;
+  }
+  return 0;
+}
+
+static int conn_send(Conn *c, const char *data, size_t len) {
+  size_t done = 0;
+  /* Every successful call makes progress, so len + a few retries bounds the loop. */
+  for (size_t tries = 0; done < len && tries < len + 16; tries++) {
+    ssize_t n = gnutls_record_send(c->tls, data + done, len - done);
+    if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+      continue;
+    if (n < 0)
+      return -EIO;
+    done += (size_t)n;
+  }
+  return done == len ? 0 : -EIO;
+}
+
+static size_t conn_avail(const Conn *c) {
+  return c->in.len - c->off;
+}
+
+static const char *conn_data(const Conn *c) {
+  return c->in.data + c->off;
+}
+
+/* Reads at least one TLS record. >0 bytes added, 0 at EOF, -EAGAIN when a non-blocking socket (or the
+ * blocking timeout) has nothing, other negatives on errors. */
+static ssize_t conn_fill(Conn *c) {
+  if (c->off == c->in.len) {
+    c->in.len = c->off = 0;
+  } else if (c->off > 65536 && c->off > c->in.len / 2) {
+    memmove(c->in.data, c->in.data + c->off, c->in.len - c->off);
+    c->in.len -= c->off;
+    c->off = 0;
+  }
+  buf_reserve(&c->in, 32768);
+  ssize_t n = gnutls_record_recv(c->tls, c->in.data + c->in.len, c->in.cap - c->in.len - 1);
+  if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+    return -EAGAIN;
+  if (n == GNUTLS_E_PREMATURE_TERMINATION)
+    return 0;
+  if (n < 0)
+    return -EIO;
+  c->in.len += (size_t)n;
+  c->in.data[c->in.len] = 0;
+  return n;
+}
+
+/* Blocking fill: a timeout or EOF is an error here. */
+static int conn_fill_wait(Conn *c) {
+  ssize_t n = conn_fill(c);
+  if (n > 0)
+    return 0;
+  return n == 0 ? -ECONNRESET : n == -EAGAIN ? -ETIMEDOUT : (int)n;
+}
+
+/* ---- HTTP/1.1 responses: just enough framing ---- */
+
+typedef struct Head {
+  int status;
+  long long content_length; /* -1 when absent */
+  bool chunked;
+} Head;
+
+static bool header_is(const char *line, size_t len, const char *name) {
+  size_t n = strlen(name);
+  return len > n && strncasecmp(line, name, n) == 0 && line[n] == ':';
+}
+
+static void parse_head(const char *p, size_t len, Head *h) {
+  *h = (Head){.content_length = -1};
+  if (len > 12 && strncmp(p, "HTTP/1.", 7) == 0)
+    h->status = atoi(p + 9);
+  const char *end = p + len;
+  for (const char *line = p; line < end;) {
+    const char *eol = memmem(line, (size_t)(end - line), "\r\n", 2);
+    if (!eol)
+      eol = end;
+    size_t n = (size_t)(eol - line);
+    if (header_is(line, n, "Content-Length"))
+      h->content_length = strtoll(line + 15, NULL, 10);
+    else if (header_is(line, n, "Transfer-Encoding") && memmem(line, n, "chunked", 7))
+      h->chunked = true;
+    line = eol + 2;
+  }
+}
+
+/* Reads a response's status line and headers (blocking). */
+static int read_head(Conn *c, Head *h) {
+  for (;;) {
+    const char *end = memmem(conn_data(c), conn_avail(c), "\r\n\r\n", 4);
+    if (end) {
+      size_t n = (size_t)(end - conn_data(c)) + 4;
+      parse_head(conn_data(c), n - 2, h);
+      c->off += n;
+      return 0;
+    }
+    if (conn_avail(c) > HEAD_MAX)
+      return -E2BIG;
+    int r = conn_fill_wait(c);
+    if (r < 0)
+      return r;
+  }
+}
+
+/* Takes one whole chunk of a chunked body from what has been received. 1 = a data chunk was taken (appended
+ * to body if given, its newlines counted: a watch event ends with one), 2 = the last chunk, 0 = not all
+ * there yet, <0 = malformed. */
+static int chunk_take(Conn *c, Buf *body, size_t *newlines) {
+  const char *p = conn_data(c);
+  size_t avail = conn_avail(c);
+  const char *eol = memmem(p, avail, "\r\n", 2);
+  if (!eol)
+    return avail > 32 ? -EBADMSG : 0;
+  char *e;
+  unsigned long long size = strtoull(p, &e, 16);
+  if (e == p)
+    return -EBADMSG;
+  size_t head = (size_t)(eol - p) + 2;
+  if (size == 0) {
+    /* The server sends no trailers: the last chunk is "0\r\n\r\n". */
+    if (avail < head + 2)
+      return 0;
+    c->off += head + 2;
+    return 2;
+  }
+  if (avail < head + size + 2)
+    return 0;
+  if (body)
+    buf_append(body, p + head, size);
+  if (newlines)
+    for (const char *q = p + head; (q = memchr(q, '\n', (size_t)(p + head + size - q))); q++)
+      (*newlines)++;
+  c->off += head + size + 2;
+  return 1;
+}
+
+/* Reads a response body (blocking) into body, or counts and drops it when body is NULL. */
+static int read_body(Conn *c, const Head *h, Buf *body, size_t *ret_len) {
+  size_t total = 0;
+  if (h->chunked) {
+    for (;;) {
+      size_t before = body ? body->len : 0;
+      int r = chunk_take(c, body, NULL);
+      if (r < 0)
+        return r;
+      if (r == 2)
+        break;
+      if (r == 1) {
+        total += body ? body->len - before : 0;
+        continue;
+      }
+      if ((r = conn_fill_wait(c)) < 0)
+        return r;
+    }
+  } else if (h->content_length > 0) {
+    size_t want = (size_t)h->content_length;
+    /* Consume as it arrives so that a multi-megabyte list never sits whole in the receive buffer. */
+    while (total < want) {
+      if (!conn_avail(c)) {
+        int r = conn_fill_wait(c);
+        if (r < 0)
+          return r;
+      }
+      size_t n = MIN(conn_avail(c), want - total);
+      if (body)
+        buf_append(body, conn_data(c), n);
+      c->off += n;
+      total += n;
+    }
+  }
+  if (ret_len)
+    *ret_len = total;
+  return 0;
+}
+
+/* One request on a keep-alive connection: sends it, reads the whole answer. */
+static int roundtrip(Conn *c, const Buf *req, Head *h, Buf *body, size_t *ret_len) {
+  int r = conn_send(c, req->data, req->len);
+  if (r < 0)
+    return r;
+  if ((r = read_head(c, h)) < 0)
+    return r;
+  return read_body(c, h, body, ret_len);
+}
+
+static void build_get(Buf *b, const char *path) {
+  buf_reset(b);
+  buf_printf(b,
+             "GET %s HTTP/1.1\r\nHost: %s:%d\r\nAuthorization: Bearer %s\r\nAccept: application/json\r\n"
+             "User-Agent: bench-apiserver\r\n\r\n",
+             path, opt.host, opt.port, opt.token);
+}
+
+/* Headers and body go out as one buffer: one TLS record, one write. */
+static void build_create(Buf *b, const char *name) {
+  Buf body = BUF_INIT;
+  buf_printf(
+      &body,
+      "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"%s\",\"labels\":{\"app\":"
+      "\"bench\"}},\"data\":{\"value\":\"%s\"}}",
+      name, value_text);
+  buf_reset(b);
+  buf_printf(b,
+             "POST /api/v1/namespaces/%s/configmaps HTTP/1.1\r\nHost: %s:%d\r\nAuthorization: Bearer %s\r\n"
+             "Accept: application/json\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+             "User-Agent: bench-apiserver\r\n\r\n",
+             opt.ns, opt.host, opt.port, opt.token, body.len);
+  buf_append(b, body.data, body.len);
+  buf_free(&body);
+}
+
+/* ---- latency samples ---- */
+
+typedef struct Lat {
+  uint32_t *v; /* microseconds */
+  size_t n, cap;
+} Lat;
+
+static void lat_add(Lat *l, uint64_t usec) {
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 4096;
+    l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+  }
+  l->v[l->n++] = (uint32_t)MIN(usec, UINT32_MAX);
+}
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Percentile of sorted samples (nearest rank). */
+static uint32_t lat_pct(const Lat *l, unsigned pct) {
+  if (!l->n)
+    return 0;
+  size_t i = (l->n * pct + 99) / 100;
+  return l->v[i ? MIN(i, l->n) - 1 : 0];
+}
+
+static long rss_kb(pid_t pid) {
+  if (pid <= 0)
+    return -1;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  _cleanup_free_ char *s = NULL;
+  if (read_file(path, &s, NULL) < 0)
+    return -1;
+  const char *p = strstr(s, "VmRSS:");
+  return p ? strtol(p + 6, NULL, 10) : -1;
+}
+
+/* ---- request loops: get, list, create, populate ---- */
+
+typedef struct Worker {
+  pthread_t thread;
+  unsigned id;
+  Lat lat;
+  uint64_t ok, errors, bytes;
+  int bad_status; /* the first unexpected status, for the report */
+} Worker;
+
+static pthread_barrier_t ready_barrier, go_barrier;
+static uint64_t deadline_usec;    /* written by main between the two barriers */
+static atomic_uint populate_next; /* populate: next object index to create */
+static atomic_ullong create_seq;  /* create: unique suffixes across threads */
+
+static void *worker_main(void *arg) {
+  Worker *w = arg;
+  _cleanup_buf_ Buf req = BUF_INIT;
+  Conn c;
+  int r = conn_open(&c);
+  if (r < 0) {
+    fprintf(stderr, "bench-apiserver: connect: %s\n", strerror(-r));
+    w->errors++;
+  }
+  if (opt.mode == MODE_GET) {
+    _cleanup_free_ char *path = xasprintf("/api/v1/namespaces/%s/configmaps/%s", opt.ns, opt.name);
+    build_get(&req, path);
+  } else if (opt.mode == MODE_LIST) {
+    _cleanup_free_ char *path = xasprintf("/api/v1/namespaces/%s/configmaps", opt.ns);
+    build_get(&req, path);
+  }
+  int want = opt.mode == MODE_GET || opt.mode == MODE_LIST ? 200 : 201;
+  pthread_barrier_wait(&ready_barrier);
+  pthread_barrier_wait(&go_barrier);
+  /* Bounded by the deadline (timed modes) or by --count (populate). */
+  while (r >= 0) {
+    if (opt.mode == MODE_POPULATE) {
+      unsigned i = atomic_fetch_add(&populate_next, 1);
+      if (i >= opt.count)
+        break;
+      char name[128];
+      snprintf(name, sizeof name, "%s-%06u", opt.prefix, i);
+      build_create(&req, name);
+    } else if (opt.mode == MODE_CREATE) {
+      char name[128];
+      snprintf(name, sizeof name, "%s-%llu", opt.prefix,
+               (unsigned long long)atomic_fetch_add(&create_seq, 1));
+      build_create(&req, name);
+    }
+    uint64_t t = now_monotonic_usec();
+    if (opt.mode != MODE_POPULATE && t >= deadline_usec)
+      break;
+    Head h;
+    size_t len = 0;
+    r = roundtrip(&c, &req, &h, NULL, &len);
+    if (r < 0) {
+      fprintf(stderr, "bench-apiserver: request: %s\n", strerror(-r));
+      w->errors++;
+      break;
+    }
+    lat_add(&w->lat, now_monotonic_usec() - t);
+    /* populate may be re-run on a filled namespace: 409 means the object is already there. */
+    if (h.status == want || (opt.mode == MODE_POPULATE && h.status == 409)) {
+      w->ok++;
+      w->bytes += len;
+    } else {
+      w->errors++;
+      if (!w->bad_status)
+        w->bad_status = h.status;
+    }
+  }
+  if (c.fd >= 0)
+    conn_close(&c);
+  return NULL;
+}
+
+/* Makes sure the object that get mode reads exists. */
+static int ensure_get_object(void) {
+  Conn c;
+  int r = conn_open(&c);
+  if (r < 0)
+    return r;
+  _cleanup_buf_ Buf req = BUF_INIT;
+  build_create(&req, opt.name);
+  Head h;
+  r = roundtrip(&c, &req, &h, NULL, NULL);
+  conn_close(&c);
+  if (r < 0)
+    return r;
+  return h.status == 201 || h.status == 409 ? 0 : -EPROTO;
+}
+
+static int run_workers(void) {
+  if (opt.mode == MODE_GET && ensure_get_object() < 0) {
+    fprintf(stderr, "bench-apiserver: cannot create %s/%s\n", opt.ns, opt.name);
+    return 1;
+  }
+  Worker *w = xcalloc(opt.threads, sizeof *w);
+  pthread_barrier_init(&ready_barrier, NULL, opt.threads + 1);
+  pthread_barrier_init(&go_barrier, NULL, opt.threads + 1);
+  for (unsigned i = 0; i < opt.threads; i++) {
+    w[i].id = i;
+    if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]) != 0) {
+      fprintf(stderr, "bench-apiserver: cannot start thread\n");
+      exit(1);
+    }
+  }
+  /* Connections and handshakes are done before the clock starts. */
+  pthread_barrier_wait(&ready_barrier);
+  uint64_t start = now_monotonic_usec();
+  deadline_usec = start + (uint64_t)(opt.duration * 1e6);
+  pthread_barrier_wait(&go_barrier);
+  Lat all = {0};
+  uint64_t ok = 0, errors = 0, bytes = 0;
+  int bad_status = 0;
+  for (unsigned i = 0; i < opt.threads; i++) {
+    pthread_join(w[i].thread, NULL);
+    ok += w[i].ok;
+    errors += w[i].errors;
+    bytes += w[i].bytes;
+    if (!bad_status)
+      bad_status = w[i].bad_status;
+    for (size_t k = 0; k < w[i].lat.n; k++)
+      lat_add(&all, w[i].lat.v[k]);
+    free(w[i].lat.v);
+  }
+  double secs = (double)(now_monotonic_usec() - start) / 1e6;
+  qsort(all.v, all.n, sizeof *all.v, cmp_u32);
+  printf("mode=%s threads=%u seconds=%.2f ok=%llu errors=%llu rate=%.1f p50_us=%u p99_us=%u "
+         "bytes_per_resp=%llu",
+         mode_names[opt.mode], opt.threads, secs, (unsigned long long)ok, (unsigned long long)errors,
+         (double)ok / secs, lat_pct(&all, 50), lat_pct(&all, 99), (unsigned long long)(ok ? bytes / ok : 0));
+  if (bad_status)
+    printf(" bad_status=%d", bad_status);
+  if (opt.server_pid > 0)
+    printf(" rss_kb=%ld", rss_kb(opt.server_pid));
+  printf("\n");
+  free(all.v);
+  free(w);
+  pthread_barrier_destroy(&ready_barrier);
+  pthread_barrier_destroy(&go_barrier);
+  return errors ? 2 : 0;
+}
+
+/* ---- watch fan-out ---- */
+
+typedef struct WatchConn {
+  Conn conn;
+  size_t events;     /* events (lines) received so far */
+  uint64_t got_usec; /* when this round's event arrived */
+  bool dead;
+} WatchConn;
+
+/* The list's resourceVersion: the first one in the answer, since metadata precedes items. */
+static int current_revision(Conn *c, char rv[static 24]) {
+  _cleanup_buf_ Buf req = BUF_INIT;
+  _cleanup_buf_ Buf body = BUF_INIT;
+  _cleanup_free_ char *path = xasprintf("/api/v1/namespaces/%s/configmaps?limit=1", opt.ns);
+  build_get(&req, path);
+  Head h;
+  int r = roundtrip(c, &req, &h, &body, NULL);
+  if (r < 0)
+    return r;
+  const char *p = h.status == 200 ? strstr(body.data ? body.data : "", "\"resourceVersion\":\"") : NULL;
+  if (!p)
+    return -EPROTO;
+  p += 19;
+  size_t n = strcspn(p, "\"");
+  if (n == 0 || n >= 24)
+    return -EPROTO;
+  memcpy(rv, p, n);
+  rv[n] = 0;
+  return 0;
+}
+
+/* Reads everything a watch connection has without blocking and counts complete events. */
+static int watch_drain(WatchConn *w) {
+  for (int i = 0; i < 1024; i++) {
+    for (int k = 0; k < 1024; k++) {
+      int r = chunk_take(&w->conn, NULL, &w->events);
+      if (r < 0 || r == 2)
+        return -EPIPE;
+      if (r == 0)
+        break;
+    }
+    ssize_t n = conn_fill(&w->conn);
+    if (n == -EAGAIN)
+      return 0;
+    if (n <= 0)
+      return -EPIPE;
+  }
+  return 0;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int run_watch(void) {
+  Conn wr;
+  int r = conn_open(&wr);
+  if (r < 0) {
+    fprintf(stderr, "bench-apiserver: connect: %s\n", strerror(-r));
+    return 1;
+  }
+  char rv[24];
+  if ((r = current_revision(&wr, rv)) < 0) {
+    fprintf(stderr, "bench-apiserver: cannot read the current resourceVersion: %s\n", strerror(-r));
+    return 1;
+  }
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  WatchConn *wc = xcalloc(opt.watchers, sizeof *wc);
+  _cleanup_buf_ Buf req = BUF_INIT;
+  _cleanup_free_ char *path =
+      xasprintf("/api/v1/namespaces/%s/configmaps?watch=1&resourceVersion=%s", opt.ns, rv);
+  build_get(&req, path);
+  uint64_t t_open = now_monotonic_usec();
+  unsigned opened = 0;
+  for (; opened < opt.watchers; opened++) {
+    WatchConn *w = &wc[opened];
+    Head h;
+    if ((r = conn_open(&w->conn)) < 0 || (r = conn_send(&w->conn, req.data, req.len)) < 0 ||
+        (r = read_head(&w->conn, &h)) < 0 || h.status != 200 || !h.chunked) {
+      fprintf(stderr, "bench-apiserver: watcher %u: %s (status %d)\n", opened, strerror(r < 0 ? -r : EPROTO),
+              r < 0 ? 0 : h.status);
+      if (w->conn.fd >= 0)
+        conn_close(&w->conn);
+      break;
+    }
+    fcntl(w->conn.fd, F_SETFL, fcntl(w->conn.fd, F_GETFL) | O_NONBLOCK);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = opened};
+    epoll_ctl(ep, EPOLL_CTL_ADD, w->conn.fd, &ev);
+  }
+  double open_sec = (double)(now_monotonic_usec() - t_open) / 1e6;
+  if (opened < opt.watchers) {
+    fprintf(stderr, "bench-apiserver: only %u of %u watchers opened\n", opened, opt.watchers);
+    return 1;
+  }
+  /* Let every server thread reach its wait before measuring memory or timing events. */
+  usleep(1000 * 1000);
+  long rss = rss_kb(opt.server_pid);
+
+  uint64_t all_usec[MAX_ROUNDS], median_usec[MAX_ROUNDS];
+  uint64_t *each = xcalloc(opt.watchers, sizeof *each);
+  unsigned missed = 0;
+  for (unsigned round = 0; round < opt.rounds; round++) {
+    char name[128];
+    snprintf(name, sizeof name, "%s-w%u", opt.prefix, round);
+    _cleanup_buf_ Buf post = BUF_INIT;
+    build_create(&post, name);
+    unsigned done = 0;
+    uint64_t t0 = now_monotonic_usec();
+    if ((r = conn_send(&wr, post.data, post.len)) < 0) {
+      fprintf(stderr, "bench-apiserver: write: %s\n", strerror(-r));
+      return 1;
+    }
+    /* The write's answer is read after the fan-out so that the client's only job meanwhile is the
+     * watchers. */
+    while (done < opt.watchers && now_monotonic_usec() - t0 < WATCH_ROUND_TIMEOUT_USEC) {
+      struct epoll_event evs[256];
+      int n = epoll_wait(ep, evs, (int)ELEMENTSOF(evs), 100);
+      uint64_t now = now_monotonic_usec();
+      for (int i = 0; i < n; i++) {
+        WatchConn *w = &wc[evs[i].data.u32];
+        size_t before = w->events;
+        if (!w->dead && watch_drain(w) < 0) {
+          w->dead = true;
+          epoll_ctl(ep, EPOLL_CTL_DEL, w->conn.fd, NULL);
+        }
+        if (before <= round && w->events > round) {
+          w->got_usec = now;
+          done++;
+        }
+      }
+    }
+    Head h;
+    if ((r = read_head(&wr, &h)) < 0 || (r = read_body(&wr, &h, NULL, NULL)) < 0 || h.status != 201) {
+      fprintf(stderr, "bench-apiserver: write failed (status %d)\n", r < 0 ? 0 : h.status);
+      return 1;
+    }
+    size_t k = 0;
+    uint64_t last = 0;
+    for (unsigned i = 0; i < opt.watchers; i++)
+      if (wc[i].events > round) {
+        each[k++] = wc[i].got_usec - t0;
+        last = MAX(last, wc[i].got_usec - t0);
+      }
+    missed += opt.watchers - (unsigned)k;
+    qsort(each, k, sizeof *each, cmp_u64);
+    all_usec[round] = done == opt.watchers ? last : UINT64_MAX;
+    median_usec[round] = k ? each[k / 2] : 0;
+    /* Catch up any watcher that missed the round so the next one starts even. */
+    for (unsigned i = 0; i < opt.watchers; i++)
+      if (wc[i].events <= round)
+        wc[i].events = round + 1;
+    usleep(200 * 1000);
+  }
+  qsort(all_usec, opt.rounds, sizeof *all_usec, cmp_u64);
+  qsort(median_usec, opt.rounds, sizeof *median_usec, cmp_u64);
+  printf("mode=watch watchers=%u rounds=%u open_sec=%.2f all_p50_us=%llu all_max_us=%llu each_p50_us=%llu "
+         "missed=%u rss_kb=%ld\n",
+         opt.watchers, opt.rounds, open_sec, (unsigned long long)all_usec[opt.rounds / 2],
+         (unsigned long long)all_usec[opt.rounds - 1], (unsigned long long)median_usec[opt.rounds / 2],
+         missed, rss);
+  for (unsigned i = 0; i < opt.watchers; i++)
+    conn_close(&wc[i].conn);
+  conn_close(&wr);
+  close(ep);
+  free(each);
+  free(wc);
+  return missed ? 2 : 0;
+}
+
+/* ---- setup ---- */
+
+static void usage(FILE *f) {
+  fputs("Usage: bench-apiserver MODE [OPTIONS]\n"
+        "\n"
+        "Modes: get, list, create, populate, watch (see the top of bench/bench-apiserver.c).\n"
+        "\n"
+        "  --host IP              server address (default 127.0.0.1)\n"
+        "  --port PORT            HTTPS port (default 6443)\n"
+        "  --data-dir DIR         the server's --data-dir: token and CA are read from DIR/server/tls\n"
+        "  --ns NAMESPACE         namespace to use (default default)\n"
+        "  --name NAME            get: the ConfigMap to read (default bench-get)\n"
+        "  --prefix PREFIX        name prefix for created objects (default bench-PID)\n"
+        "  --threads N            client threads, one connection each (default 4)\n"
+        "  --duration SEC         length of a timed run (default 5)\n"
+        "  --count N              populate: objects to create (default 10000)\n"
+        "  --watchers N           watch: connections (default 1000)\n"
+        "  --rounds N             watch: writes to time (default 5)\n"
+        "  --value-size BYTES     size of each ConfigMap's data value (default 128)\n"
+        "  --server-pid PID       report the server's VmRSS (watch: with all watchers open)\n",
+        f);
+}
+
+static unsigned parse_uint(const char *s, const char *what, unsigned lo, unsigned hi) {
+  char *end;
+  unsigned long v = strtoul(s, &end, 10);
+  if (*end || v < lo || v > hi) {
+    fprintf(stderr, "bench-apiserver: %s must be %u..%u\n", what, lo, hi);
+    exit(1);
+  }
+  return (unsigned)v;
+}
+
+/* Each watcher holds a descriptor; ask for what the hard limit allows. */
+static void raise_nofile(unsigned need) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
+    return;
+  rl.rlim_cur = MIN((rlim_t)need, rl.rlim_max);
+  setrlimit(RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur < need)
+    fprintf(stderr, "bench-apiserver: warning: RLIMIT_NOFILE hard limit %llu < %u\n",
+            (unsigned long long)rl.rlim_max, need);
+}
+
+int main(int argc, char **argv) {
+  enum {
+    O_HOST = 256,
+    O_PORT,
+    O_DATA_DIR,
+    O_NS,
+    O_NAME,
+    O_PREFIX,
+    O_THREADS,
+    O_DURATION,
+    O_COUNT,
+    O_WATCHERS,
+    O_ROUNDS,
+    O_VALUE_SIZE,
+    O_PID
+  };
+  static const struct option longopts[] = {
+      {"host", required_argument, NULL, O_HOST},
+      {"port", required_argument, NULL, O_PORT},
+      {"data-dir", required_argument, NULL, O_DATA_DIR},
+      {"ns", required_argument, NULL, O_NS},
+      {"name", required_argument, NULL, O_NAME},
+      {"prefix", required_argument, NULL, O_PREFIX},
+      {"threads", required_argument, NULL, O_THREADS},
+      {"duration", required_argument, NULL, O_DURATION},
+      {"count", required_argument, NULL, O_COUNT},
+      {"watchers", required_argument, NULL, O_WATCHERS},
+      {"rounds", required_argument, NULL, O_ROUNDS},
+      {"value-size", required_argument, NULL, O_VALUE_SIZE},
+      {"server-pid", required_argument, NULL, O_PID},
+      {"help", no_argument, NULL, 'h'},
+      {0},
+  };
+  const char *data_dir = NULL;
+  int c;
+  while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    switch (c) {
+    case O_HOST:
+      opt.host = optarg;
+      break;
+    case O_PORT:
+      opt.port = (int)parse_uint(optarg, "--port", 1, 65535);
+      break;
+    case O_DATA_DIR:
+      data_dir = optarg;
+      break;
+    case O_NS:
+      opt.ns = optarg;
+      break;
+    case O_NAME:
+      opt.name = optarg;
+      break;
+    case O_PREFIX:
+      opt.prefix = optarg;
+      break;
+    case O_THREADS:
+      opt.threads = parse_uint(optarg, "--threads", 1, MAX_THREADS);
+      break;
+    case O_DURATION:
+      opt.duration = strtod(optarg, NULL);
+      if (!(opt.duration > 0 && opt.duration <= 3600)) {
+        fprintf(stderr, "bench-apiserver: --duration must be 0..3600 seconds\n");
+        return 1;
+      }
+      break;
+    case O_COUNT:
+      opt.count = parse_uint(optarg, "--count", 1, 10000000);
+      break;
+    case O_WATCHERS:
+      opt.watchers = parse_uint(optarg, "--watchers", 1, MAX_WATCHERS);
+      break;
+    case O_ROUNDS:
+      opt.rounds = parse_uint(optarg, "--rounds", 1, MAX_ROUNDS);
+      break;
+    case O_VALUE_SIZE:
+      opt.value_size = parse_uint(optarg, "--value-size", 0, 1024 * 1024);
+      break;
+    case O_PID:
+      opt.server_pid = (pid_t)parse_uint(optarg, "--server-pid", 1, 1u << 30);
+      break;
+    case 'h':
+      usage(stdout);
+      return 0;
+    default:
+      usage(stderr);
+      return 1;
+    }
+  }
+  for (int m = 0; optind < argc && m < _MODE_MAX; m++)
+    if (streq(argv[optind], mode_names[m]))
+      opt.mode = (Mode)m;
+  if (opt.mode == MODE_INVALID || optind + 1 != argc || !data_dir) {
+    usage(stderr);
+    return 1;
+  }
+  _cleanup_free_ char *prefix = NULL;
+  if (!opt.prefix)
+    opt.prefix = prefix = xasprintf("bench-%d", (int)getpid());
+
+  _cleanup_free_ char *token_path = xasprintf("%s/server/tls/token", data_dir);
+  _cleanup_free_ char *ca_path = xasprintf("%s/server/tls/server-ca.crt", data_dir);
+  if (read_file(token_path, &opt.token, NULL) < 0) {
+    fprintf(stderr, "bench-apiserver: cannot read %s\n", token_path);
+    return 1;
+  }
+  opt.token[strcspn(opt.token, " \r\n")] = 0;
+  gnutls_certificate_allocate_credentials(&creds);
+  if (gnutls_certificate_set_x509_trust_file(creds, ca_path, GNUTLS_X509_FMT_PEM) <= 0) {
+    fprintf(stderr, "bench-apiserver: cannot load CA %s\n", ca_path);
+    return 1;
+  }
+  value_text = xmalloc(opt.value_size + 1);
+  memset(value_text, 'v', opt.value_size);
+  value_text[opt.value_size] = 0;
+  /* A server closing a connection must fail a request, not kill the client. */
+  signal(SIGPIPE, SIG_IGN);
+  raise_nofile((opt.mode == MODE_WATCH ? opt.watchers : opt.threads) + 64);
+
+  int rc = opt.mode == MODE_WATCH ? run_watch() : run_workers();
+  gnutls_certificate_free_credentials(creds);
+  free(value_text);
+  free(opt.token);
+  return rc;
+}
