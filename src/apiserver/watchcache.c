@@ -66,10 +66,20 @@ typedef struct RingSlot {
   const char *key; /* borrowed from ev.obj */
 } RingSlot;
 
+/* Watchers are grouped by resource ("/registry/pods/") so that a write wakes only the watchers of its
+ * resource whose prefix matches — never every watcher of the server (no thundering herd). */
+typedef struct WatchGroup {
+  char *resource_prefix;
+  Watcher **watchers;
+  size_t n, cap;
+} WatchGroup;
+
 struct WatchCache {
   Store *store;
   pthread_mutex_t lock;
-  pthread_cond_t cond;
+  pthread_condattr_t condattr;
+  WatchGroup *groups;
+  size_t n_groups;
   CacheObj **index; /* sorted by key */
   size_t n, cap;
   RingSlot *ring;
@@ -83,6 +93,8 @@ struct Watcher {
   WatchCache *cache;
   char *prefix;
   size_t prefix_len;
+  pthread_cond_t cond; /* signalled (under the cache lock) when an event under prefix arrives */
+  WatchGroup *group;   /* NULL until registered */
   int64_t cursor;      /* last revision delivered or skipped */
   WatchEvent *backlog; /* events replayed from the store, delivered first */
   size_t n_backlog, next_backlog;
@@ -153,6 +165,38 @@ static int event_from_store(const StoreEvent *sev, WatchEvent *ret) {
   return 0;
 }
 
+/* Length of the resource part of a key or prefix: "/registry/pods/default/x" -> strlen("/registry/pods/"). */
+static size_t resource_prefix_len(const char *key) {
+  const char *p = strchr(key + 1, '/');
+  p = p ? strchr(p + 1, '/') : NULL;
+  return p ? (size_t)(p - key + 1) : strlen(key);
+}
+
+static WatchGroup *find_group(WatchCache *c, const char *key, bool create) {
+  size_t n = resource_prefix_len(key);
+  for (size_t i = 0; i < c->n_groups; i++)
+    if (strlen(c->groups[i].resource_prefix) == n && !strncmp(c->groups[i].resource_prefix, key, n))
+      return &c->groups[i];
+  if (!create)
+    return NULL;
+  /* Groups are never removed and the array only grows while the lock is held; watchers keep an index-free
+   * pointer, so allocate groups once with room (one per served resource is a few dozen). */
+  if (c->n_groups == 128)
+    return NULL;
+  WatchGroup *g = &c->groups[c->n_groups++];
+  g->resource_prefix = xstrndup(key, n);
+  return g;
+}
+
+static void wake_watchers(WatchCache *c, const char *key) {
+  WatchGroup *g = key ? find_group(c, key, false) : NULL;
+  if (!g)
+    return;
+  for (size_t i = 0; i < g->n; i++)
+    if (!strncmp(key, g->watchers[i]->prefix, g->watchers[i]->prefix_len))
+      pthread_cond_signal(&g->watchers[i]->cond);
+}
+
 static int on_commit(const StoreEvent *sev, void *userdata) {
   WatchCache *c = userdata;
   WatchEvent ev;
@@ -185,7 +229,7 @@ static int on_commit(const StoreEvent *sev, void *userdata) {
   c->rev = sev->rev;
   if (c->rev - c->first_rev >= (int64_t)c->ring_size)
     c->first_rev = c->rev - (int64_t)c->ring_size + 1;
-  pthread_cond_broadcast(&c->cond);
+  wake_watchers(c, sev->key);
   pthread_mutex_unlock(&c->lock);
   return 0;
 }
@@ -194,11 +238,9 @@ int watch_cache_new(Store *store, size_t ring_size, WatchCache **ret, Error *err
   WatchCache *c = xzalloc(sizeof *c);
   c->store = store;
   pthread_mutex_init(&c->lock, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&c->cond, &ca);
-  pthread_condattr_destroy(&ca);
+  pthread_condattr_init(&c->condattr);
+  pthread_condattr_setclock(&c->condattr, CLOCK_MONOTONIC);
+  c->groups = xcalloc(128, sizeof(WatchGroup));
   c->ring_size = ring_size ? ring_size : 8192;
   c->ring = xcalloc(c->ring_size, sizeof(RingSlot));
 
@@ -242,7 +284,12 @@ void watch_cache_free(WatchCache *c) {
     if (c->ring[i].ev.rev)
       watch_event_done(&c->ring[i].ev);
   free(c->ring);
-  pthread_cond_destroy(&c->cond);
+  for (size_t i = 0; i < c->n_groups; i++) {
+    free(c->groups[i].resource_prefix);
+    free(c->groups[i].watchers);
+  }
+  free(c->groups);
+  pthread_condattr_destroy(&c->condattr);
   pthread_mutex_destroy(&c->lock);
   free(c);
 }
@@ -323,6 +370,7 @@ int watch_cache_watch(WatchCache *c, const char *prefix, int64_t after_rev, Watc
   w->cache = c;
   w->prefix = xstrdup(prefix);
   w->prefix_len = strlen(prefix);
+  pthread_cond_init(&w->cond, &c->condattr);
 
   /* History before the store's compaction point is gone for everyone, even if the ring still holds it:
    * that keeps "410 Gone" a property of the revision, not of this process's memory. */
@@ -358,7 +406,21 @@ int watch_cache_watch(WatchCache *c, const char *prefix, int64_t after_rev, Watc
       return error_set(err, -ENODATA, NULL, "too old resource version");
     }
   }
+  pthread_mutex_lock(&c->lock);
   w->cursor = after_rev;
+  WatchGroup *g = find_group(c, prefix, true);
+  if (!g) {
+    pthread_mutex_unlock(&c->lock);
+    watcher_free(w);
+    return error_set(err, -ENOSPC, NULL, "too many watched resources");
+  }
+  if (g->n == g->cap) {
+    g->cap = g->cap ? g->cap * 2 : 16;
+    g->watchers = xrealloc(g->watchers, g->cap * sizeof(Watcher *));
+  }
+  g->watchers[g->n++] = w;
+  w->group = g;
+  pthread_mutex_unlock(&c->lock);
   *ret = w;
   return 0;
 }
@@ -401,7 +463,7 @@ int watcher_next(Watcher *w, int timeout_ms, WatchEvent *ret) {
       pthread_mutex_unlock(&c->lock);
       return 0;
     }
-    if (pthread_cond_timedwait(&c->cond, &c->lock, &deadline) == ETIMEDOUT) {
+    if (pthread_cond_timedwait(&w->cond, &c->lock, &deadline) == ETIMEDOUT) {
       pthread_mutex_unlock(&c->lock);
       return -ETIMEDOUT;
     }
@@ -415,6 +477,17 @@ int64_t watcher_revision(Watcher *w) {
 void watcher_free(Watcher *w) {
   if (!w)
     return;
+  if (w->group) {
+    pthread_mutex_lock(&w->cache->lock);
+    WatchGroup *g = w->group;
+    for (size_t i = 0; i < g->n; i++)
+      if (g->watchers[i] == w) {
+        g->watchers[i] = g->watchers[--g->n];
+        break;
+      }
+    pthread_mutex_unlock(&w->cache->lock);
+  }
+  pthread_cond_destroy(&w->cond);
   for (size_t i = w->next_backlog; i < w->n_backlog; i++)
     watch_event_done(&w->backlog[i]);
   free(w->backlog);
@@ -425,6 +498,8 @@ void watcher_free(Watcher *w) {
 void watch_cache_shutdown(WatchCache *c) {
   pthread_mutex_lock(&c->lock);
   c->shutdown = true;
-  pthread_cond_broadcast(&c->cond);
+  for (size_t g = 0; g < c->n_groups; g++)
+    for (size_t i = 0; i < c->groups[g].n; i++)
+      pthread_cond_signal(&c->groups[g].watchers[i]->cond);
   pthread_mutex_unlock(&c->lock);
 }
