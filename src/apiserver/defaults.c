@@ -118,6 +118,104 @@ static void default_deployment(json_t *obj) {
   default_pod_spec(jpath(spec, "template.spec"));
 }
 
+/* Workload defaults beyond the pod template, as the apps, batch and autoscaling API groups set them. */
+static void default_job_spec(json_t *spec) {
+  if (!json_is_object(spec))
+    return;
+  bool no_completions = !json_object_get(spec, "completions");
+  set_default(spec, "parallelism", json_integer(1));
+  if (no_completions && jint(spec, "parallelism", 1) == 1 && !json_object_get(spec, "completionMode"))
+    json_object_set_new(spec, "completions", json_integer(1));
+  if (!json_object_get(spec, "backoffLimitPerIndex"))
+    set_default(spec, "backoffLimit", json_integer(6));
+  set_default(spec, "completionMode", json_string("NonIndexed"));
+  set_default(spec, "suspend", json_false());
+  set_default(spec, "podReplacementPolicy", json_string("TerminatingOrFailed"));
+  default_pod_spec(jpath(spec, "template.spec"));
+}
+
+/* Jobs select their pods by their own uid unless the user manages the selector. */
+static void job_selector(json_t *obj) {
+  json_t *spec = jobj(obj, "spec");
+  if (json_is_true(json_object_get(spec, "manualSelector")))
+    return;
+  const char *uid = jstr(obj, "metadata.uid"), *name = jstr(obj, "metadata.name");
+  if (!uid || !name)
+    return;
+  json_object_set_new(spec, "selector",
+                      json_pack("{s:{s:s}}", "matchLabels", "batch.kubernetes.io/controller-uid", uid));
+  json_t *labels = jobj(spec, "template.metadata.labels");
+  json_object_set_new(labels, "batch.kubernetes.io/controller-uid", json_string(uid));
+  json_object_set_new(labels, "batch.kubernetes.io/job-name", json_string(name));
+  json_object_set_new(labels, "controller-uid", json_string(uid));
+  json_object_set_new(labels, "job-name", json_string(name));
+}
+
+static void default_cronjob(json_t *obj) {
+  json_t *spec = jobj(obj, "spec");
+  set_default(spec, "concurrencyPolicy", json_string("Allow"));
+  set_default(spec, "suspend", json_false());
+  set_default(spec, "successfulJobsHistoryLimit", json_integer(3));
+  set_default(spec, "failedJobsHistoryLimit", json_integer(1));
+  json_t *jspec = jpath(spec, "jobTemplate.spec");
+  if (json_is_object(jspec)) {
+    /* The job template gets the pod defaults; job-level defaults land on the Jobs it creates. */
+    default_pod_spec(jpath(jspec, "template.spec"));
+  }
+}
+
+static void default_statefulset(json_t *obj) {
+  json_t *spec = jobj(obj, "spec");
+  set_default(spec, "replicas", json_integer(1));
+  set_default(spec, "podManagementPolicy", json_string("OrderedReady"));
+  json_t *us = jobj(spec, "updateStrategy");
+  set_default(us, "type", json_string("RollingUpdate"));
+  if (streq_ptr(jstr(us, "type"), "RollingUpdate"))
+    set_default(jobj(us, "rollingUpdate"), "partition", json_integer(0));
+  set_default(spec, "revisionHistoryLimit", json_integer(10));
+  json_t *ret = jobj(spec, "persistentVolumeClaimRetentionPolicy");
+  set_default(ret, "whenDeleted", json_string("Retain"));
+  set_default(ret, "whenScaled", json_string("Retain"));
+  default_pod_spec(jpath(spec, "template.spec"));
+}
+
+static void default_daemonset(json_t *obj) {
+  json_t *spec = jobj(obj, "spec");
+  json_t *us = jobj(spec, "updateStrategy");
+  set_default(us, "type", json_string("RollingUpdate"));
+  if (streq_ptr(jstr(us, "type"), "RollingUpdate")) {
+    json_t *ru = jobj(us, "rollingUpdate");
+    set_default(ru, "maxUnavailable", json_integer(1));
+    set_default(ru, "maxSurge", json_integer(0));
+  }
+  set_default(spec, "revisionHistoryLimit", json_integer(10));
+  default_pod_spec(jpath(spec, "template.spec"));
+}
+
+static void default_hpa(json_t *obj) {
+  json_t *spec = jobj(obj, "spec");
+  set_default(spec, "minReplicas", json_integer(1));
+  if (!json_object_get(spec, "metrics"))
+    json_object_set_new(spec, "metrics",
+                        json_pack("[{s:s,s:{s:s,s:{s:s,s:i}}}]", "type", "Resource", "resource", "name",
+                                  "cpu", "target", "type", "Utilization", "averageUtilization", 80));
+  /* A behavior that is given is completed with the controller's defaults; none given stays none. */
+  json_t *b = json_object_get(spec, "behavior");
+  if (json_is_object(b)) {
+    json_t *up = jobj(b, "scaleUp");
+    set_default(up, "stabilizationWindowSeconds", json_integer(0));
+    set_default(up, "selectPolicy", json_string("Max"));
+    set_default(up, "policies",
+                json_pack("[{s:s,s:i,s:i},{s:s,s:i,s:i}]", "type", "Pods", "value", 4, "periodSeconds", 15,
+                          "type", "Percent", "value", 100, "periodSeconds", 15));
+    json_t *down = jobj(b, "scaleDown");
+    set_default(down, "stabilizationWindowSeconds", json_integer(300));
+    set_default(down, "selectPolicy", json_string("Max"));
+    set_default(down, "policies",
+                json_pack("[{s:s,s:i,s:i}]", "type", "Percent", "value", 100, "periodSeconds", 15));
+  }
+}
+
 /* ---- service allocations ---- */
 
 static int parse_cidr(const char *cidr, uint32_t *net, uint32_t *mask) {
@@ -344,13 +442,23 @@ int defaults_on_create(ApiServer *s, const ApiResource *r, json_t *obj, Error *e
     json_object_set_new(obj, "status", json_pack("{s:{}}", "loadBalancer"));
     return allocate_service(s, obj, NULL, err);
   }
-  if (is(r, "apps", "deployments"))
+  if (is(r, "apps", "deployments")) {
     default_deployment(obj);
-  else if (is(r, "apps", "replicasets") || is(r, "apps", "statefulsets") || is(r, "apps", "daemonsets") ||
-           is(r, "batch", "jobs"))
+  } else if (is(r, "apps", "replicasets")) {
+    set_default(jobj(obj, "spec"), "replicas", json_integer(1));
     default_pod_spec(jpath(obj, "spec.template.spec"));
-  else if (is(r, "batch", "cronjobs"))
-    default_pod_spec(jpath(obj, "spec.jobTemplate.spec.template.spec"));
+  } else if (is(r, "apps", "statefulsets")) {
+    default_statefulset(obj);
+  } else if (is(r, "apps", "daemonsets")) {
+    default_daemonset(obj);
+  } else if (is(r, "batch", "jobs")) {
+    job_selector(obj);
+    default_job_spec(jpath(obj, "spec"));
+  } else if (is(r, "batch", "cronjobs")) {
+    default_cronjob(obj);
+  } else if (is(r, "autoscaling", "horizontalpodautoscalers")) {
+    default_hpa(obj);
+  }
   if (api_subresource_find(r, "status"))
     json_object_set_new(obj, "status", json_object());
   return 0;
@@ -388,5 +496,17 @@ int defaults_on_update(ApiServer *s, const ApiResource *r, json_t *obj, json_t *
   }
   if (is(r, "apps", "deployments"))
     default_deployment(obj);
+  else if (is(r, "apps", "replicasets"))
+    set_default(jobj(obj, "spec"), "replicas", json_integer(1));
+  else if (is(r, "apps", "statefulsets"))
+    default_statefulset(obj);
+  else if (is(r, "apps", "daemonsets"))
+    default_daemonset(obj);
+  else if (is(r, "batch", "jobs"))
+    default_job_spec(jpath(obj, "spec"));
+  else if (is(r, "batch", "cronjobs"))
+    default_cronjob(obj);
+  else if (is(r, "autoscaling", "horizontalpodautoscalers"))
+    default_hpa(obj);
   return 0;
 }
