@@ -9,6 +9,7 @@
 #include "api/convert.h"
 #include "api/jsonutil.h"
 #include "api/patch.h"
+#include "api/validate.h"
 #include "apiserver/apiserver-internal.h"
 #include "base/log.h"
 
@@ -288,6 +289,11 @@ static int create_stored(ApiServer *s, const ApiResource *r, const char *ns, jso
       return status_invalid(err, r, name_copy);
     return rc;
   }
+  if (validate_object(r->group, r->kind, obj, err) < 0) {
+    if (alloc)
+      pthread_mutex_unlock(&s->alloc_lock);
+    return status_invalid(err, r, name_copy);
+  }
   _cleanup_free_ char *key = registry_key(r, ns, name_copy);
   if (dry_run) {
     if (alloc)
@@ -374,6 +380,12 @@ static int prepare_update(ApiServer *s, const ApiResource *r, const char *sub, j
     if (rc == -EINVAL && err && err->n_causes && !err->reason)
       return status_invalid(err, r, name);
     return rc;
+  }
+  if (!(sub && streq(sub, "status"))) {
+    int v1 = validate_object(r->group, r->kind, obj, err);
+    int v2 = validate_update(r->group, r->kind, obj, old, err);
+    if (v1 < 0 || v2 < 0)
+      return status_invalid(err, r, name);
   }
   if (defaults_has_generation(r) && !(sub && streq(sub, "status"))) {
     int64_t g = jint(old, "metadata.generation", 1);

@@ -278,3 +278,25 @@ def test_kill9_keeps_acknowledged_creates(fresh_cluster):
     names = set(c.kubectl("get", "configmaps", "-o", "name").stdout.split())
     missing = [n for n in acked if "configmap/" + n not in names]
     assert not missing, "%d acknowledged creates lost, e.g. %s" % (len(missing), missing[:5])
+
+
+def test_invalid_objects_are_422_with_field_paths(cluster):
+    bad = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "bad"},
+           "spec": {"replicas": -1, "selector": {"matchLabels": {"app": "x"}},
+                    "template": {"metadata": {"labels": {"app": "y"}},
+                                 "spec": {"containers": [{"name": "web", "ports": [{"containerPort": 70000}]}]}}}}
+    p = cluster.kubectl("apply", "-f", "-", input=json.dumps(bad), check=False)
+    assert p.returncode != 0
+    assert 'The Deployment "bad" is invalid' in p.stderr
+    assert "spec.replicas: Invalid value: -1: must be greater than or equal to 0" in p.stderr
+    assert "spec.template.spec.containers[0].image: Required value" in p.stderr
+    assert "`selector` does not match template `labels`" in p.stderr
+    assert "containerPort: Invalid value: 70000" in p.stderr
+    assert cluster.kubectl("get", "deploy", "bad", check=False).returncode != 0
+    # Immutable fields.
+    cluster.kubectl("create", "deployment", "imm", "--image=nginx:1.27")
+    p = cluster.kubectl("patch", "deployment", "imm", "--type=merge", "-p",
+                        '{"spec":{"selector":{"matchLabels":{"app":"other"}},'
+                        '"template":{"metadata":{"labels":{"app":"other"}}}}}', check=False)
+    assert p.returncode != 0 and "spec.selector" in p.stderr and "field is immutable" in p.stderr
+    cluster.kubectl("delete", "deployment", "imm")
