@@ -14,8 +14,9 @@ sources_for() {
   case "$1" in
   fuzz-selector) echo "src/api/selector.c src/api/jsonutil.c" ;;
   fuzz-patch) echo "src/api/patch.c src/api/patch-meta.c src/api/jsonutil.c" ;;
-  fuzz-protobuf) echo "src/api/protobuf*.c src/api/schema*.c src/api/jsonutil.c" ;;
+  fuzz-protobuf) echo "src/api/protobuf*.c src/api/schema*.c src/api/quantity.c src/api/jsonutil.c" ;;
   fuzz-decode) echo "src/api/jsonutil.c" ;;
+  fuzz-quantity) echo "src/api/quantity.c" ;;
   fuzz-image-ref) echo "src/agent/images/*.c src/api/jsonutil.c" ;;
   *) echo "" ;;
   esac

@@ -1,7 +1,7 @@
 /* The protobuf wire decoder behind k8s_protobuf_decode: it reads the "k8s\0" envelope (runtime.Unknown),
  * looks the object's message table up by apiVersion/kind, and walks the raw bytes field by field, turning
- * each into the JSON that Kubernetes' Go types would produce. The tables (protobuf-schema*.c) carry field
- * numbers, JSON names and Go pointer-ness; this file carries the wire rules (varint, 64-bit,
+ * each into the JSON that Kubernetes' Go types would produce. The schema tables (schema-*.c, see schema.h)
+ * carry field numbers, JSON names and Go pointer-ness; this file carries the wire rules (varint, 64-bit,
  * length-delimited and 32-bit values; groups are refused), the special encodings of Time, MicroTime,
  * Duration, Quantity, IntOrString and RawExtension, and the mapping rules: non-pointer zero values are
  * dropped because Go writes them unconditionally, messages are kept even when empty because their presence
@@ -40,29 +40,6 @@ typedef enum PbWire {
   PB_WIRE_GROUP_END = 4,
   PB_WIRE_FIXED32 = 5,
 } PbWire;
-
-static const char *const pb_type_table[_PB_TYPE_MAX] = {
-    [PB_STRING] = "string",
-    [PB_BYTES] = "bytes",
-    [PB_BOOL] = "bool",
-    [PB_INT32] = "int32",
-    [PB_INT64] = "int64",
-    [PB_DOUBLE] = "double",
-    [PB_MESSAGE] = "message",
-    [PB_MAP] = "map",
-    [PB_TIME] = "Time",
-    [PB_MICRO_TIME] = "MicroTime",
-    [PB_DURATION] = "Duration",
-    [PB_QUANTITY] = "Quantity",
-    [PB_INT_OR_STRING] = "IntOrString",
-    [PB_RAW_EXTENSION] = "RawExtension",
-};
-
-static const char *pb_type_to_string(PbType t) {
-  if (t < 0 || t >= _PB_TYPE_MAX)
-    return NULL;
-  return pb_type_table[t];
-}
 
 typedef struct PbReader {
   const uint8_t *p;
@@ -212,11 +189,11 @@ static int pb_read_field(PbDecoder *d, PbReader *r, PbValue *ret) {
   return 0;
 }
 
-static int pb_expect(PbDecoder *d, const PbValue *v, PbWire wire, PbType type) {
+static int pb_expect(PbDecoder *d, const PbValue *v, PbWire wire, SchemaType type) {
   if (v->wire == wire)
     return 0;
   return pb_fail(d, "field %" PRIu32 ": wire type %d cannot hold a %s", v->number, (int)v->wire,
-                 pb_type_to_string(type));
+                 schema_type_to_string(type));
 }
 
 /* A JSON string from wire bytes; jansson checks the UTF-8 and we refuse NULs, which would cut the string
@@ -267,7 +244,7 @@ static int pb_time(PbDecoder *d, const PbValue *v, bool micro, json_t **ret) {
       return k;
     if (f.number != 1 && f.number != 2)
       continue;
-    k = pb_expect(d, &f, PB_WIRE_VARINT, f.number == 1 ? PB_INT64 : PB_INT32);
+    k = pb_expect(d, &f, PB_WIRE_VARINT, f.number == 1 ? SCHEMA_INT64 : SCHEMA_INT32);
     if (k < 0)
       return k;
     if (f.number == 1)
@@ -320,7 +297,7 @@ static int pb_duration(PbDecoder *d, const PbValue *v, json_t **ret, bool *ret_z
       return k;
     if (f.number != 1)
       continue;
-    k = pb_expect(d, &f, PB_WIRE_VARINT, PB_INT64);
+    k = pb_expect(d, &f, PB_WIRE_VARINT, SCHEMA_INT64);
     if (k < 0)
       return k;
     ns = (int64_t)f.scalar;
@@ -370,7 +347,7 @@ static int pb_quantity(PbDecoder *d, const PbValue *v, json_t **ret, bool *ret_z
       goto fail;
     if (f.number != 1)
       continue;
-    k = pb_expect(d, &f, PB_WIRE_LEN, PB_STRING);
+    k = pb_expect(d, &f, PB_WIRE_LEN, SCHEMA_STRING);
     if (k < 0)
       goto fail;
     json_decref(s);
@@ -405,7 +382,7 @@ static int pb_int_or_string(PbDecoder *d, const PbValue *v, json_t **ret, bool *
     switch (f.number) {
     case 1:
     case 2:
-      k = pb_expect(d, &f, PB_WIRE_VARINT, f.number == 1 ? PB_INT64 : PB_INT32);
+      k = pb_expect(d, &f, PB_WIRE_VARINT, f.number == 1 ? SCHEMA_INT64 : SCHEMA_INT32);
       if (k < 0)
         return k;
       if (f.number == 1)
@@ -414,7 +391,7 @@ static int pb_int_or_string(PbDecoder *d, const PbValue *v, json_t **ret, bool *
         ival = (int32_t)(uint32_t)f.scalar;
       break;
     case 3:
-      k = pb_expect(d, &f, PB_WIRE_LEN, PB_STRING);
+      k = pb_expect(d, &f, PB_WIRE_LEN, SCHEMA_STRING);
       if (k < 0)
         return k;
       sval = f;
@@ -448,7 +425,7 @@ static int pb_raw_extension(PbDecoder *d, const PbValue *v, json_t **ret) {
       return k;
     if (f.number != 1)
       continue;
-    k = pb_expect(d, &f, PB_WIRE_LEN, PB_BYTES);
+    k = pb_expect(d, &f, PB_WIRE_LEN, SCHEMA_BYTES);
     if (k < 0)
       return k;
     raw = f;
@@ -462,24 +439,25 @@ static int pb_raw_extension(PbDecoder *d, const PbValue *v, json_t **ret) {
   return 0;
 }
 
-static int pb_decode_message(PbDecoder *d, const PbMessage *m, const uint8_t *data, size_t len, json_t *obj);
+static int pb_decode_message(PbDecoder *d, const SchemaMessage *m, const uint8_t *data, size_t len,
+                             json_t *obj);
 
 /* Decodes one value of the given type. *ret may stay NULL (an unset Time or RawExtension); *ret_zero says
  * whether the value is Go's zero value, which a non-pointer field drops. */
-static int pb_decode_value(PbDecoder *d, const PbField *f, PbType type, const PbValue *v, json_t **ret,
-                           bool *ret_zero) {
+static int pb_decode_value(PbDecoder *d, const SchemaField *f, SchemaType type, const PbValue *v,
+                           json_t **ret, bool *ret_zero) {
   int k;
 
   *ret = NULL;
   *ret_zero = false;
   switch (type) {
-  case PB_STRING:
+  case SCHEMA_STRING:
     k = pb_expect(d, v, PB_WIRE_LEN, type);
     if (k < 0)
       return k;
     *ret_zero = v->len == 0;
     return pb_string(d, v, v->data, v->len, ret);
-  case PB_BYTES: {
+  case SCHEMA_BYTES: {
     k = pb_expect(d, v, PB_WIRE_LEN, type);
     if (k < 0)
       return k;
@@ -488,25 +466,25 @@ static int pb_decode_value(PbDecoder *d, const PbField *f, PbType type, const Pb
     *ret_zero = v->len == 0;
     return 0;
   }
-  case PB_BOOL:
+  case SCHEMA_BOOL:
     k = pb_expect(d, v, PB_WIRE_VARINT, type);
     if (k < 0)
       return k;
     *ret = json_boolean(v->scalar != 0);
     *ret_zero = v->scalar == 0;
     return 0;
-  case PB_INT32:
-  case PB_INT64: {
+  case SCHEMA_INT32:
+  case SCHEMA_INT64: {
     k = pb_expect(d, v, PB_WIRE_VARINT, type);
     if (k < 0)
       return k;
     /* int32 values travel sign-extended to 64 bits; the low half is the value. */
-    int64_t x = type == PB_INT32 ? (int64_t)(int32_t)(uint32_t)v->scalar : (int64_t)v->scalar;
+    int64_t x = type == SCHEMA_INT32 ? (int64_t)(int32_t)(uint32_t)v->scalar : (int64_t)v->scalar;
     *ret = json_integer(x);
     *ret_zero = x == 0;
     return 0;
   }
-  case PB_DOUBLE: {
+  case SCHEMA_DOUBLE: {
     double x;
     k = pb_expect(d, v, PB_WIRE_FIXED64, type);
     if (k < 0)
@@ -518,7 +496,7 @@ static int pb_decode_value(PbDecoder *d, const PbField *f, PbType type, const Pb
     *ret_zero = x == 0;
     return 0;
   }
-  case PB_MESSAGE: {
+  case SCHEMA_MESSAGE: {
     k = pb_expect(d, v, PB_WIRE_LEN, type);
     if (k < 0)
       return k;
@@ -531,22 +509,22 @@ static int pb_decode_value(PbDecoder *d, const PbField *f, PbType type, const Pb
     *ret = o;
     return 0;
   }
-  case PB_TIME:
-  case PB_MICRO_TIME:
-  case PB_DURATION:
-  case PB_QUANTITY:
-  case PB_INT_OR_STRING:
-  case PB_RAW_EXTENSION:
+  case SCHEMA_TIME:
+  case SCHEMA_MICRO_TIME:
+  case SCHEMA_DURATION:
+  case SCHEMA_QUANTITY:
+  case SCHEMA_INT_OR_STRING:
+  case SCHEMA_RAW_EXTENSION:
     k = pb_expect(d, v, PB_WIRE_LEN, type);
     if (k < 0)
       return k;
-    if (type == PB_TIME || type == PB_MICRO_TIME)
-      return pb_time(d, v, type == PB_MICRO_TIME, ret);
-    if (type == PB_DURATION)
+    if (type == SCHEMA_TIME || type == SCHEMA_MICRO_TIME)
+      return pb_time(d, v, type == SCHEMA_MICRO_TIME, ret);
+    if (type == SCHEMA_DURATION)
       return pb_duration(d, v, ret, ret_zero);
-    if (type == PB_QUANTITY)
+    if (type == SCHEMA_QUANTITY)
       return pb_quantity(d, v, ret, ret_zero);
-    if (type == PB_INT_OR_STRING)
+    if (type == SCHEMA_INT_OR_STRING)
       return pb_int_or_string(d, v, ret, ret_zero);
     return pb_raw_extension(d, v, ret);
   default:
@@ -555,22 +533,22 @@ static int pb_decode_value(PbDecoder *d, const PbField *f, PbType type, const Pb
 }
 
 /* What Go puts in a map for an entry that carries no value: the zero value of the value type. */
-static json_t *pb_zero_value(PbType type) {
+static json_t *pb_zero_value(SchemaType type) {
   switch (type) {
-  case PB_STRING:
-  case PB_BYTES:
+  case SCHEMA_STRING:
+  case SCHEMA_BYTES:
     return json_string("");
-  case PB_QUANTITY:
+  case SCHEMA_QUANTITY:
     return json_string("0");
-  case PB_BOOL:
+  case SCHEMA_BOOL:
     return json_false();
-  case PB_INT32:
-  case PB_INT64:
-  case PB_INT_OR_STRING:
+  case SCHEMA_INT32:
+  case SCHEMA_INT64:
+  case SCHEMA_INT_OR_STRING:
     return json_integer(0);
-  case PB_DOUBLE:
+  case SCHEMA_DOUBLE:
     return json_real(0);
-  case PB_MESSAGE:
+  case SCHEMA_MESSAGE:
     return json_object();
   default:
     return json_null();
@@ -578,7 +556,7 @@ static json_t *pb_zero_value(PbType type) {
 }
 
 /* One map entry {1 key, 2 value}; later entries with the same key win, as in Go. */
-static int pb_decode_map_entry(PbDecoder *d, const PbField *f, const PbValue *v, json_t *obj) {
+static int pb_decode_map_entry(PbDecoder *d, const SchemaField *f, const PbValue *v, json_t *obj) {
   PbReader r = {v->data, v->data + v->len};
   _cleanup_(json_decrefp) json_t *key = NULL;
   _cleanup_(json_decrefp) json_t *value = NULL;
@@ -586,7 +564,7 @@ static int pb_decode_map_entry(PbDecoder *d, const PbField *f, const PbValue *v,
   bool have_val = false, zero;
   int k;
 
-  k = pb_expect(d, v, PB_WIRE_LEN, PB_MAP);
+  k = pb_expect(d, v, PB_WIRE_LEN, SCHEMA_MAP);
   if (k < 0)
     return k;
   while (r.p < r.end) {
@@ -595,7 +573,7 @@ static int pb_decode_map_entry(PbDecoder *d, const PbField *f, const PbValue *v,
     if (k < 0)
       return k;
     if (e.number == 1) {
-      k = pb_expect(d, &e, PB_WIRE_LEN, PB_STRING);
+      k = pb_expect(d, &e, PB_WIRE_LEN, SCHEMA_STRING);
       if (k < 0)
         return k;
       json_decref(key);
@@ -609,12 +587,12 @@ static int pb_decode_map_entry(PbDecoder *d, const PbField *f, const PbValue *v,
     }
   }
   if (have_val) {
-    k = pb_decode_value(d, f, (PbType)f->value, &val, &value, &zero);
+    k = pb_decode_value(d, f, (SchemaType)f->value, &val, &value, &zero);
     if (k < 0)
       return k;
   }
   if (!value)
-    value = have_val ? json_null() : pb_zero_value((PbType)f->value);
+    value = have_val ? json_null() : pb_zero_value((SchemaType)f->value);
 
   json_t *map = json_object_get(obj, f->json);
   if (!json_is_object(map)) {
@@ -625,11 +603,11 @@ static int pb_decode_map_entry(PbDecoder *d, const PbField *f, const PbValue *v,
   return 0;
 }
 
-static bool pb_packable(PbType type) {
-  return type == PB_BOOL || type == PB_INT32 || type == PB_INT64 || type == PB_DOUBLE;
+static bool pb_packable(SchemaType type) {
+  return type == SCHEMA_BOOL || type == SCHEMA_INT32 || type == SCHEMA_INT64 || type == SCHEMA_DOUBLE;
 }
 
-static int pb_append(PbDecoder *d, const PbField *f, PbType type, const PbValue *v, json_t *obj) {
+static int pb_append(PbDecoder *d, const SchemaField *f, SchemaType type, const PbValue *v, json_t *obj) {
   json_t *value, *arr;
   bool zero;
   int k;
@@ -650,8 +628,8 @@ static int pb_append(PbDecoder *d, const PbField *f, PbType type, const PbValue 
 
 /* A repeated field arrives one element per occurrence or, for numbers and booleans, packed into a single
  * length-delimited run; Go writes the former, proto3 writers the latter, and both are accepted. */
-static int pb_decode_repeated(PbDecoder *d, const PbField *f, const PbValue *v, json_t *obj) {
-  PbType type = (PbType)f->type;
+static int pb_decode_repeated(PbDecoder *d, const SchemaField *f, const PbValue *v, json_t *obj) {
+  SchemaType type = (SchemaType)f->type;
   int k;
 
   if (v->wire != PB_WIRE_LEN || !pb_packable(type))
@@ -660,7 +638,7 @@ static int pb_decode_repeated(PbDecoder *d, const PbField *f, const PbValue *v, 
   PbReader r = {v->data, v->data + v->len};
   while (r.p < r.end) {
     PbValue e = {.number = v->number};
-    if (type == PB_DOUBLE) {
+    if (type == SCHEMA_DOUBLE) {
       if (r.end - r.p < 8)
         return pb_fail(d, "field %" PRIu32 ": truncated packed double", v->number);
       e.wire = PB_WIRE_FIXED64;
@@ -679,14 +657,14 @@ static int pb_decode_repeated(PbDecoder *d, const PbField *f, const PbValue *v, 
   return 0;
 }
 
-static int pb_decode_singular(PbDecoder *d, const PbField *f, const PbValue *v, json_t *obj) {
+static int pb_decode_singular(PbDecoder *d, const SchemaField *f, const PbValue *v, json_t *obj) {
   _cleanup_(json_decrefp) json_t *value = NULL;
   bool zero;
   int k;
 
-  if (f->type == PB_MESSAGE) {
+  if (f->type == SCHEMA_MESSAGE) {
     /* A message seen twice is merged, as protobuf requires. Empty ones are kept: presence is the point. */
-    k = pb_expect(d, v, PB_WIRE_LEN, PB_MESSAGE);
+    k = pb_expect(d, v, PB_WIRE_LEN, SCHEMA_MESSAGE);
     if (k < 0)
       return k;
     json_t *o = json_object_get(obj, f->json);
@@ -697,31 +675,31 @@ static int pb_decode_singular(PbDecoder *d, const PbField *f, const PbValue *v, 
     return pb_decode_message(d, f->message, v->data, v->len, o);
   }
 
-  k = pb_decode_value(d, f, (PbType)f->type, v, &value, &zero);
+  k = pb_decode_value(d, f, (SchemaType)f->type, v, &value, &zero);
   if (k < 0)
     return k;
   /* The last occurrence wins, so an unset or dropped value also removes an earlier one. */
-  if (!value || (zero && !(f->flags & PB_POINTER)))
+  if (!value || (zero && !(f->flags & SCHEMA_POINTER)))
     json_object_del(obj, f->json);
   else
     json_object_set_new(obj, f->json, TAKE_PTR(value));
   return 0;
 }
 
-static int pb_decode_field(PbDecoder *d, const PbField *f, const PbValue *v, json_t *obj) {
+static int pb_decode_field(PbDecoder *d, const SchemaField *f, const PbValue *v, json_t *obj) {
   int k;
 
-  if (f->flags & PB_INLINE) {
-    k = pb_expect(d, v, PB_WIRE_LEN, PB_MESSAGE);
+  if (f->flags & SCHEMA_INLINE) {
+    k = pb_expect(d, v, PB_WIRE_LEN, SCHEMA_MESSAGE);
     if (k < 0)
       return k;
     return pb_decode_message(d, f->message, v->data, v->len, obj);
   }
 
   pb_push(d, f->json);
-  if (f->type == PB_MAP)
+  if (f->type == SCHEMA_MAP)
     k = pb_decode_map_entry(d, f, v, obj);
-  else if (f->flags & PB_REPEATED)
+  else if (f->flags & SCHEMA_REPEATED)
     k = pb_decode_repeated(d, f, v, obj);
   else
     k = pb_decode_singular(d, f, v, obj);
@@ -729,14 +707,8 @@ static int pb_decode_field(PbDecoder *d, const PbField *f, const PbValue *v, jso
   return k;
 }
 
-static const PbField *pb_find_field(const PbMessage *m, uint32_t number) {
-  for (size_t i = 0; i < m->n_fields; i++)
-    if (m->fields[i].number == number)
-      return &m->fields[i];
-  return NULL;
-}
-
-static int pb_decode_message(PbDecoder *d, const PbMessage *m, const uint8_t *data, size_t len, json_t *obj) {
+static int pb_decode_message(PbDecoder *d, const SchemaMessage *m, const uint8_t *data, size_t len,
+                             json_t *obj) {
   PbReader r = {data, data + len};
   int k = 0;
 
@@ -748,7 +720,7 @@ static int pb_decode_message(PbDecoder *d, const PbMessage *m, const uint8_t *da
     k = pb_read_field(d, &r, &v);
     if (k < 0)
       break;
-    const PbField *f = pb_find_field(m, v.number);
+    const SchemaField *f = schema_field_by_number(m, v.number);
     if (!f) /* a field this server does not know (newer client): skipped, it has been read past already */
       continue;
     k = pb_decode_field(d, f, &v, obj);
@@ -759,7 +731,8 @@ static int pb_decode_message(PbDecoder *d, const PbMessage *m, const uint8_t *da
   return k;
 }
 
-int k8s_protobuf_decode_message(const PbMessage *m, const void *data, size_t len, json_t *obj, Error *err) {
+int k8s_protobuf_decode_message(const SchemaMessage *m, const void *data, size_t len, json_t *obj,
+                                Error *err) {
   PbDecoder d = {.err = err};
   return pb_decode_message(&d, m, data, len, obj);
 }
@@ -780,7 +753,7 @@ static void pb_envelope_done(PbEnvelope *e) {
 }
 
 static int pb_envelope_string(PbDecoder *d, const PbValue *v, json_t **slot) {
-  int k = pb_expect(d, v, PB_WIRE_LEN, PB_STRING);
+  int k = pb_expect(d, v, PB_WIRE_LEN, SCHEMA_STRING);
   if (k < 0)
     return k;
   json_decref(*slot);
@@ -799,7 +772,7 @@ static int pb_decode_envelope(PbDecoder *d, const uint8_t *data, size_t len, PbE
       return k;
     switch (v.number) {
     case 1: {
-      k = pb_expect(d, &v, PB_WIRE_LEN, PB_MESSAGE);
+      k = pb_expect(d, &v, PB_WIRE_LEN, SCHEMA_MESSAGE);
       if (k < 0)
         return k;
       PbReader t = {v.data, v.data + v.len};
@@ -817,13 +790,13 @@ static int pb_decode_envelope(PbDecoder *d, const uint8_t *data, size_t len, PbE
       break;
     }
     case 2:
-      k = pb_expect(d, &v, PB_WIRE_LEN, PB_BYTES);
+      k = pb_expect(d, &v, PB_WIRE_LEN, SCHEMA_BYTES);
       if (k < 0)
         return k;
       e->raw = v;
       break;
     case 3:
-      k = pb_expect(d, &v, PB_WIRE_LEN, PB_STRING);
+      k = pb_expect(d, &v, PB_WIRE_LEN, SCHEMA_STRING);
       if (k < 0)
         return k;
       e->content_encoding_len = v.len;
@@ -836,6 +809,15 @@ static int pb_decode_envelope(PbDecoder *d, const uint8_t *data, size_t len, PbE
     }
   }
   return 0;
+}
+
+/* The schema of an envelope's apiVersion ("apps/v1" or "v1") and kind. */
+static const SchemaMessage *pb_schema_find(const char *api_version, const char *kind) {
+  const char *slash = strchr(api_version, '/');
+  if (!slash)
+    return schema_for_kind("", api_version, kind);
+  _cleanup_free_ char *group = xstrndup(api_version, (size_t)(slash - api_version));
+  return schema_for_kind(group, slash + 1, kind);
 }
 
 int k8s_protobuf_decode(const void *data, size_t len, json_t **ret, Error *err) {
@@ -867,7 +849,7 @@ int k8s_protobuf_decode(const void *data, size_t len, json_t **ret, Error *err) 
     return error_set(err, -EPROTONOSUPPORT, NULL,
                      "protobuf envelopes that carry anything but " PB_CONTENT_TYPE " are not supported");
 
-  const PbMessage *m = k8s_protobuf_schema_find(api_version, kind);
+  const SchemaMessage *m = pb_schema_find(api_version, kind);
   if (!m)
     return error_set(err, -EPROTONOSUPPORT, NULL,
                      "the protobuf encoding of %s %s is not supported; send application/json", kind,

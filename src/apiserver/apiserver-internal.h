@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 
 #include "api/kinds.h"
+#include "api/schema.h"
 #include "apiserver/apiserver.h"
 #include "apiserver/http.h"
 #include "apiserver/watchcache.h"
@@ -42,9 +43,12 @@ int registry_create(ApiServer *s, const ApiResource *r, const char *ns, json_t *
 /* PUT of the main resource or of a subresource ("status"); obj is the full new object. */
 int registry_update(ApiServer *s, const ApiResource *r, const char *ns, const char *name, const char *sub,
                     json_t *obj, bool dry_run, CacheObj **ret, Error *err);
-/* PATCH with content type ctype ("application/merge-patch+json"...). */
+/* PATCH with content type ctype ("application/merge-patch+json"...). The patched object is checked against
+ * the kind's schema with mode (fieldValidation); unknown fields found under Warn are returned in
+ * *ret_unknown (may be NULL). */
 int registry_patch(ApiServer *s, const ApiResource *r, const char *ns, const char *name, const char *sub,
-                   const char *ctype, json_t *patch, bool dry_run, CacheObj **ret, Error *err);
+                   const char *ctype, json_t *patch, SchemaCheckMode mode, char ***ret_unknown, bool dry_run,
+                   CacheObj **ret, Error *err);
 /* DELETE with DeleteOptions (may be NULL). *ret = the object as returned to the client: the last state
  * when it is gone (*ret_gone = true), or the object marked for deletion. */
 int registry_delete(ApiServer *s, const ApiResource *r, const char *ns, const char *name, json_t *options,

@@ -4,8 +4,10 @@
  * OpenAPI v3 index and per group-version documents that `kubectl apply -f` checks for a PATCH operation
  * with a fieldValidation parameter before it sends anything. All documents derive from kinds.c. */
 #include <errno.h>
+#include <pthread.h>
 
 #include "api/jsonutil.h"
+#include "api/schema.h"
 #include "apiserver/apiserver-internal.h"
 #include "config.h"
 
@@ -146,42 +148,34 @@ static void respond_aggregated(HttpResponse *resp, const char *v, bool core) {
 
 /* ---- OpenAPI v3 ---- */
 
-static json_t *openapi_gv_doc(const char *group, const char *version) {
-  json_t *paths = json_object(), *schemas = json_object();
-  for (size_t i = 0; i < api_resources_count; i++) {
-    const ApiResource *r = &api_resources[i];
-    if (!streq(r->group, group) || !streq(r->version, version))
-      continue;
-    char gv[128];
-    api_resource_group_version(r, gv, sizeof gv);
-    _cleanup_free_ char *path =
-        r->namespaced
-            ? xasprintf("/%s/%s/namespaces/{namespace}/%s/{name}", group[0] ? "apis" : "api", gv, r->resource)
-            : xasprintf("/%s/%s/%s/{name}", group[0] ? "apis" : "api", gv, r->resource);
-    json_t *gvk = json_pack("{s:s,s:s,s:s}", "group", group, "version", version, "kind", r->kind);
-    json_t *params =
-        json_pack("[{s:s,s:s,s:{s:s}},{s:s,s:s,s:{s:s}},{s:s,s:s,s:{s:s}}]", "name", "dryRun", "in", "query",
-                  "schema", "type", "string", "name", "fieldManager", "in", "query", "schema", "type",
-                  "string", "name", "fieldValidation", "in", "query", "schema", "type", "string");
-    json_object_set_new(paths, path,
-                        json_pack("{s:{s:s,s:o,s:o}}", "patch", "operationId", r->kind,
-                                  "x-kubernetes-group-version-kind", gvk, "parameters", params));
-    /* A schema per kind, enough for `kubectl explain KIND`; the field-level schemas come with the schema
-     * layer (issue 3). */
-    _cleanup_free_ char *sname = xasprintf(
-        "io.k8s.api.%s.%s.%s", group[0] ? (strchr(group, '.') ? group : group) : "core", version, r->kind);
-    json_object_set_new(
-        schemas, sname,
-        json_pack("{s:s,s:s,s:{s:{s:s,s:s},s:{s:s,s:s},s:{s:s,s:s}},s:[{s:s,s:s,s:s}]}", "type", "object",
-                  "description", r->kind, "properties", "apiVersion", "type", "string", "description",
-                  "APIVersion defines the versioned schema of this representation of an object.", "kind",
-                  "type", "string", "description",
-                  "Kind is a string value representing the REST resource this object represents.", "metadata",
-                  "type", "object", "description", "Standard object's metadata.",
-                  "x-kubernetes-group-version-kind", "group", group, "version", version, "kind", r->kind));
+/* The per group-version documents never change while the server runs: build each once. */
+static pthread_mutex_t openapi_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+  char *key;
+  char *text;
+} openapi_cache[32];
+
+static const char *openapi_gv_text(const char *group, const char *version) {
+  _cleanup_free_ char *key = xasprintf("%s/%s", group, version);
+  const char *found = NULL;
+  pthread_mutex_lock(&openapi_lock);
+  size_t i = 0;
+  for (; i < ELEMENTSOF(openapi_cache) && openapi_cache[i].key; i++)
+    if (streq(openapi_cache[i].key, key)) {
+      found = openapi_cache[i].text;
+      break;
+    }
+  if (!found && i < ELEMENTSOF(openapi_cache)) {
+    json_t *doc = schema_openapi_v3(group, version);
+    if (doc) {
+      openapi_cache[i].key = TAKE_PTR(key);
+      openapi_cache[i].text = json_compact(doc);
+      found = openapi_cache[i].text;
+      json_decref(doc);
+    }
   }
-  return json_pack("{s:s,s:{s:s,s:s},s:o,s:{s:o}}", "openapi", "3.0.0", "info", "title", "Kubernetes",
-                   "version", CORACLE_K8S_VERSION, "paths", paths, "components", "schemas", schemas);
+  pthread_mutex_unlock(&openapi_lock);
+  return found;
 }
 
 static bool handle_openapi(ApiServer *s, HttpRequest *req, HttpResponse *resp) {
@@ -218,11 +212,8 @@ static bool handle_openapi(ApiServer *s, HttpRequest *req, HttpResponse *resp) {
     group = req->segv[3];
     version = req->segv[4];
   }
-  bool known = false;
-  for (size_t i = 0; group && i < api_resources_count; i++)
-    if (streq(api_resources[i].group, group) && streq(api_resources[i].version, version))
-      known = true;
-  if (!known) {
+  const char *text = group ? openapi_gv_text(group, version) : NULL;
+  if (!text) {
     http_respond_json(resp, 404,
                       json_pack("{s:s,s:s,s:{},s:s,s:s,s:s,s:i}", "kind", "Status", "apiVersion", "v1",
                                 "metadata", "status", "Failure", "message",
@@ -230,8 +221,7 @@ static bool handle_openapi(ApiServer *s, HttpRequest *req, HttpResponse *resp) {
                                 "code", 404));
     return true;
   }
-  http_respond_json(resp, 200, openapi_gv_doc(group, version));
-  http_response_add_header(resp, "Cache-Control", "public, immutable");
+  http_respond_raw(resp, 200, "application/json", text, strlen(text));
   return true;
 }
 

@@ -42,8 +42,8 @@ typedef struct HttpResponse {
   int status;
   char content_type[128];
   Buf body;
-  HttpStream stream;      /* used when stream.fill != NULL */
-  char *extra_headers[8]; /* "Name: value" */
+  HttpStream stream;       /* used when stream.fill != NULL */
+  char *extra_headers[48]; /* "Name: value" (Warning headers can be many) */
   size_t n_extra;
 } HttpResponse;
 

@@ -12,6 +12,7 @@
 #include "api/validate.h"
 #include "apiserver/apiserver-internal.h"
 #include "base/log.h"
+#include "base/strv.h"
 
 char *registry_key(const ApiResource *r, const char *ns, const char *name) {
   char p[256];
@@ -482,7 +483,8 @@ int registry_update(ApiServer *s, const ApiResource *r, const char *ns, const ch
 /* ---- patch ---- */
 
 int registry_patch(ApiServer *s, const ApiResource *r, const char *ns, const char *name, const char *sub,
-                   const char *ctype, json_t *patch, bool dry_run, CacheObj **ret, Error *err) {
+                   const char *ctype, json_t *patch, SchemaCheckMode mode, char ***ret_unknown, bool dry_run,
+                   CacheObj **ret, Error *err) {
   _cleanup_free_ char *key = registry_key(r, ns, name);
   for (int attempt = 0;; attempt++) {
     _cleanup_cache_obj_ CacheObj *old = watch_cache_get(s->cache, key);
@@ -510,6 +512,17 @@ int registry_patch(ApiServer *s, const ApiResource *r, const char *ns, const cha
     }
     if (!json_is_object(result))
       return error_setk(err, -EBADMSG, 400, "BadRequest", "the patched object is not a JSON object");
+    const SchemaMessage *schema = schema_for_kind(r->group, r->version, r->kind);
+    if (schema) {
+      char **unknown = NULL;
+      rc = schema_check_patched(schema, patch, result, mode, &unknown, err);
+      if (rc < 0)
+        return rc;
+      if (ret_unknown && !*ret_unknown)
+        *ret_unknown = unknown;
+      else
+        strv_free(unknown);
+    }
     if ((rc = check_type_meta(r, result, err)) < 0 || (rc = convert_to_storage(r, result, &patched, err)) < 0)
       return rc;
     const ApiResource *sr = api_resource_storage(r);
@@ -739,8 +752,8 @@ void registry_finalize_namespaces(ApiServer *s) {
     _cleanup_cache_obj_ CacheObj *res = NULL;
     _cleanup_error_ Error e = ERROR_INIT;
     if (json_array_size(jpath(o, "spec.finalizers")) > 0 &&
-        registry_patch(s, nsr, NULL, name, NULL, "application/merge-patch+json", patch, false, &res, &e) <
-            0) {
+        registry_patch(s, nsr, NULL, name, NULL, "application/merge-patch+json", patch, SCHEMA_CHECK_IGNORE,
+                       NULL, false, &res, &e) < 0) {
       log_warn("namespace", "finalizing %s: %s", name, e.message ? e.message : "");
       continue;
     }

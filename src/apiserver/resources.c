@@ -15,6 +15,7 @@
 #include "apiserver/apiserver-internal.h"
 #include "base/base64.h"
 #include "base/log.h"
+#include "base/strv.h"
 
 typedef struct Target {
   const ApiResource *res;
@@ -157,6 +158,48 @@ static bool dry_run(HttpRequest *req, Error *err, int *rc) {
     return false;
   }
   return true;
+}
+
+/* ---- field validation (unknown fields and types, against the kind's schema) ---- */
+
+/* Reads ?fieldValidation=; options_kind names the options type in the error ("CreateOptions"). */
+static int field_validation(HttpRequest *req, const char *options_kind, SchemaCheckMode *ret, Error *err) {
+  const char *v = http_query(req, "fieldValidation");
+  SchemaCheckMode m = schema_check_mode_from_string(v);
+  if (m == _SCHEMA_CHECK_MODE_INVALID) {
+    error_setk(
+        err, -EINVAL, 422, "Invalid",
+        "%s.meta.k8s.io \"\" is invalid: fieldValidation: Unsupported value: \"%s\": supported values: "
+        "\"\", \"Ignore\", \"Strict\", \"Warn\"",
+        options_kind, v);
+    error_add_cause(err, "FieldValueNotSupported", "fieldValidation",
+                    "Unsupported value: \"%s\": supported values: \"\", \"Ignore\", \"Strict\", \"Warn\"", v);
+    return -EINVAL;
+  }
+  *ret = m;
+  return 0;
+}
+
+/* Adds one "Warning: 299 - ..." header per unknown field, as kube-apiserver does under Warn. */
+static void warn_unknown(HttpResponse *resp, char **unknown) {
+  for (size_t i = 0; unknown && unknown[i]; i++) {
+    _cleanup_free_ char *text = schema_unknown_field_warning(unknown[i]);
+    Buf b = BUF_INIT;
+    buf_puts(&b, "299 - ");
+    buf_put_json_string(&b, text);
+    http_response_add_header(resp, "Warning", b.data);
+    buf_free(&b);
+  }
+}
+
+/* Checks a decoded POST/PUT body against the schema of kind (of r's group/version). */
+static int check_body(const ApiResource *r, const char *kind, json_t *body, SchemaCheckMode mode,
+                      char ***ret_unknown, Error *err) {
+  const SchemaMessage *m = schema_for_kind(r->group, r->version, kind);
+  if (!m || !json_is_object(body))
+    return 0;
+  int rc = schema_check(m, body, mode, ret_unknown, err);
+  return rc < 0 ? rc : 0;
 }
 
 /* ---- lists ---- */
@@ -716,8 +759,8 @@ static void handle_scale(ApiServer *s, HttpRequest *req, HttpResponse *resp, con
     return;
   }
   _cleanup_cache_obj_ CacheObj *res = NULL;
-  if (registry_patch(s, t->res, t->ns, t->name, NULL, "application/merge-patch+json", patch, dr, &res, &e) <
-      0) {
+  if (registry_patch(s, t->res, t->ns, t->name, NULL, "application/merge-patch+json", patch,
+                     SCHEMA_CHECK_IGNORE, NULL, dr, &res, &e) < 0) {
     respond_error(resp, &e, t->res, t->name);
     return;
   }
@@ -729,9 +772,12 @@ static void handle_scale(ApiServer *s, HttpRequest *req, HttpResponse *resp, con
 static void handle_create(ApiServer *s, HttpRequest *req, HttpResponse *resp, const Target *t) {
   _cleanup_error_ Error e = ERROR_INIT;
   _cleanup_json_ json_t *body = NULL;
+  _cleanup_strv_free_ char **unknown = NULL;
+  SchemaCheckMode mode;
   int rc = 0;
   bool dr = dry_run(req, &e, &rc);
-  if (rc < 0 || decode_body(req, &body, &e) < 0) {
+  if (rc < 0 || field_validation(req, "CreateOptions", &mode, &e) < 0 || decode_body(req, &body, &e) < 0 ||
+      check_body(t->res, t->res->kind, body, mode, &unknown, &e) < 0) {
     respond_error(resp, &e, t->res, NULL);
     return;
   }
@@ -745,14 +791,18 @@ static void handle_create(ApiServer *s, HttpRequest *req, HttpResponse *resp, co
     return;
   }
   respond_object(req, resp, t->res, o, 201);
+  warn_unknown(resp, unknown);
 }
 
 static void handle_update(ApiServer *s, HttpRequest *req, HttpResponse *resp, const Target *t) {
   _cleanup_error_ Error e = ERROR_INIT;
   _cleanup_json_ json_t *body = NULL;
+  _cleanup_strv_free_ char **unknown = NULL;
+  SchemaCheckMode mode;
   int rc = 0;
   bool dr = dry_run(req, &e, &rc);
-  if (rc < 0 || decode_body(req, &body, &e) < 0) {
+  if (rc < 0 || field_validation(req, "UpdateOptions", &mode, &e) < 0 || decode_body(req, &body, &e) < 0 ||
+      check_body(t->res, t->res->kind, body, mode, &unknown, &e) < 0) {
     respond_error(resp, &e, t->res, t->name);
     return;
   }
@@ -762,6 +812,7 @@ static void handle_update(ApiServer *s, HttpRequest *req, HttpResponse *resp, co
     return;
   }
   respond_object(req, resp, t->res, o, 200);
+  warn_unknown(resp, unknown);
 }
 
 static void handle_patch(ApiServer *s, HttpRequest *req, HttpResponse *resp, const Target *t) {
@@ -775,6 +826,10 @@ static void handle_patch(ApiServer *s, HttpRequest *req, HttpResponse *resp, con
   }
   int rc = 0;
   bool dr = dry_run(req, &e, &rc);
+  SchemaCheckMode mode = SCHEMA_CHECK_WARN;
+  _cleanup_strv_free_ char **unknown = NULL;
+  if (rc >= 0)
+    rc = field_validation(req, "PatchOptions", &mode, &e);
   _cleanup_json_ json_t *patch = NULL;
   if (rc >= 0 && req->body_len == 0)
     rc = error_setk(&e, -EBADMSG, 400, "BadRequest", "the request body is empty");
@@ -785,11 +840,13 @@ static void handle_patch(ApiServer *s, HttpRequest *req, HttpResponse *resp, con
     return;
   }
   _cleanup_cache_obj_ CacheObj *o = NULL;
-  if (registry_patch(s, t->res, t->ns, t->name, t->sub, ct ? ct : "", patch, dr, &o, &e) < 0) {
+  if (registry_patch(s, t->res, t->ns, t->name, t->sub, ct ? ct : "", patch, mode, &unknown, dr, &o, &e) <
+      0) {
     respond_error(resp, &e, t->res, t->name);
     return;
   }
   respond_object(req, resp, t->res, o, 200);
+  warn_unknown(resp, unknown);
 }
 
 /* DeleteOptions from the body (kubectl sends JSON) merged with the query parameters. */
@@ -818,13 +875,16 @@ static int delete_options(HttpRequest *req, json_t **ret, Error *err) {
     json_object_set_new(opts, "propagationPolicy", json_string(policy));
   const char *p = jstr(opts, "propagationPolicy");
   if (p && !streq(p, "Background") && !streq(p, "Foreground") && !streq(p, "Orphan")) {
-    json_decref(opts);
+    error_setk(
+        err, -EINVAL, 422, "Invalid",
+        "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"%s\": supported "
+        "values: \"Foreground\", \"Background\", \"Orphan\"",
+        p);
     error_add_cause(err, "FieldValueNotSupported", "propagationPolicy",
                     "Unsupported value: \"%s\": supported values: \"Foreground\", \"Background\", \"Orphan\"",
                     p);
-    return error_setk(
-        err, -EINVAL, 422, "Invalid",
-        "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"%s\"", p);
+    json_decref(opts);
+    return -EINVAL;
   }
   *ret = opts;
   return 0;
