@@ -542,14 +542,19 @@ static int set_meta(Store *s, const char *name, int64_t v, Error *err) {
   return stmt_exec(s->db, st, err, "updating meta");
 }
 
-/* Reads key's live row into ev (create_rev, prev_rev, prev_value) on the write connection, so it sees the
- * writes applied earlier in the open batch. The previous value is copied to *prev_buf because the event
- * outlives the statement that read it. Answers 1 if the key exists, 0 if not, or a negative error. */
-static int read_current_locked(Store *s, StoreEvent *ev, size_t key_len, char **prev_buf, Error *err) {
+/* One write inside its transaction; ev->type/key/value/len are filled by the caller and the rest here.
+ * The previous value is copied to *prev_buf because the event outlives the statement that read it. */
+static int write_locked(Store *s, StoreEvent *ev, int64_t expected_rev, char **prev_buf, Error *err) {
+  int r = stmt_exec(s->db, s->wstmt[W_BEGIN], err, "beginning a write");
+  if (r < 0)
+    return r;
+
+  size_t key_len = strlen(ev->key);
   sqlite3_stmt *get = s->wstmt[W_GET];
   bind_text(get, 1, ev->key, key_len);
   int rc = sqlite3_step(get);
-  if (rc == SQLITE_ROW) {
+  bool exists = rc == SQLITE_ROW;
+  if (exists) {
     size_t len;
     const char *p = column_value(get, 0, &len);
     *prev_buf = memdup_nul(p ? p : "", len);
@@ -561,11 +566,7 @@ static int read_current_locked(Store *s, StoreEvent *ev, size_t key_len, char **
   stmt_resetp(&get);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return sql_error(s->db, err, "reading the current value");
-  return rc == SQLITE_ROW;
-}
 
-/* The compare-and-swap conditions of store.h; a refused write changes nothing. */
-static int check_write(const StoreEvent *ev, bool exists, int64_t expected_rev, Error *err) {
   if (ev->type == STORE_EVENT_CREATE && exists)
     return error_set(err, -EEXIST, NULL, "key already exists: %s", ev->key);
   if (ev->type != STORE_EVENT_CREATE) {
@@ -576,11 +577,11 @@ static int check_write(const StoreEvent *ev, bool exists, int64_t expected_rev, 
                        "revision mismatch for %s: expected %" PRId64 ", current %" PRId64, ev->key,
                        expected_rev, ev->prev_rev);
   }
-  return 0;
-}
 
-/* Appends ev, whose revision is set, to the log and applies it to the current table. */
-static int apply_write_locked(Store *s, const StoreEvent *ev, size_t key_len, Error *err) {
+  ev->rev = s->rev + 1;
+  if (ev->type == STORE_EVENT_CREATE)
+    ev->create_rev = ev->rev;
+
   sqlite3_stmt *st = s->wstmt[W_INSERT_LOG];
   sqlite3_bind_int64(st, 1, ev->rev);
   bind_text(st, 2, ev->key, key_len);
@@ -589,7 +590,7 @@ static int apply_write_locked(Store *s, const StoreEvent *ev, size_t key_len, Er
   sqlite3_bind_int64(st, 5, ev->prev_rev);
   bind_value(st, 6, ev->value, ev->len);
   bind_value(st, 7, ev->prev_value, ev->prev_len);
-  int r = stmt_exec(s->db, st, err, "appending to the log");
+  r = stmt_exec(s->db, st, err, "appending to the log");
   if (r < 0)
     return r;
 
@@ -612,129 +613,30 @@ static int apply_write_locked(Store *s, const StoreEvent *ev, size_t key_len, Er
     bind_text(st, 1, ev->key, key_len);
     break;
   }
-  return stmt_exec(s->db, st, err, "updating the current value");
-}
-
-/* Runs the writes of a batch in one transaction: each is checked against the state left by the ones
- * before it and, if accepted, takes the next revision. Answers the last revision used (s->rev when every
- * write was refused), or a negative error after which nothing of the batch is left in the database. */
-static int64_t run_batch_locked(Store *s, WriteReq *batch, Error *err) {
-  int64_t rev = s->rev;
-  int r = stmt_exec(s->db, s->wstmt[W_BEGIN], err, "beginning a write");
-  for (WriteReq *q = batch; q && r >= 0; q = q->next) {
-    StoreEvent *ev = &q->ev;
-    size_t key_len = strlen(ev->key);
-    r = read_current_locked(s, ev, key_len, &q->prev_buf, err);
-    if (r < 0)
-      break;
-    q->result = check_write(ev, r > 0, q->expected_rev, q->err);
-    r = 0;
-    if (q->result < 0)
-      continue;
-    ev->rev = rev + 1;
-    if (ev->type == STORE_EVENT_CREATE)
-      ev->create_rev = ev->rev;
-    r = apply_write_locked(s, ev, key_len, err);
-    if (r >= 0)
-      rev++;
-  }
-  if (r >= 0 && rev > s->rev) {
-    r = set_meta(s, "rev", rev, err);
-    if (r >= 0)
-      r = stmt_exec(s->db, s->wstmt[W_COMMIT], err, "committing");
-  }
-  /* A batch of refused writes changed nothing: ending it costs no sync. A failed statement or COMMIT may
-   * have ended the transaction already (SQLite rolls back by itself on I/O errors). */
-  write_rollback(s);
-  return r < 0 ? r : rev;
-}
-
-/* Takes the oldest queued writes, up to the batch bounds (the first one whatever its size), off the queue.
- * Called with queue_lock held. */
-static WriteReq *take_batch(Store *s, size_t *ret_n) {
-  WriteReq *batch = s->queue_head, *last = batch;
-  size_t n = 1, bytes = strlen(batch->ev.key) + batch->ev.len;
-  while (last->next && n < STORE_BATCH_MAX_WRITES) {
-    size_t b = strlen(last->next->ev.key) + last->next->ev.len;
-    if (bytes + b > STORE_BATCH_MAX_BYTES)
-      break;
-    bytes += b;
-    n++;
-    last = last->next;
-  }
-  s->queue_head = last->next;
-  if (!s->queue_head)
-    s->queue_tail = NULL;
-  last->next = NULL;
-  s->n_queued -= n;
-  *ret_n = n;
-  return batch;
-}
-
-/* Leads one group commit. Called with queue_lock held and no leader; returns with queue_lock held, the
- * batch's writes done and their writers woken, and leadership handed to the next queued writer. */
-static void lead_batch(Store *s) {
-  s->leader = true;
-  size_t n;
-  WriteReq *batch = take_batch(s, &n);
-  pthread_mutex_unlock(&s->queue_lock);
-
-  pthread_mutex_lock(&s->write_lock);
-  Error batch_err = ERROR_INIT;
-  int64_t r = run_batch_locked(s, batch, &batch_err);
-  for (WriteReq *q = batch; q; q = q->next) {
-    if (r < 0) /* nothing of the batch happened, refused writes included: their checks saw its effects */
-      q->result = error_set(q->err, (int)r, NULL, "%s", batch_err.message);
-    else if (q->result >= 0) {
-      atomic_put(&s->rev, q->ev.rev);
-      if (s->hook)
-        s->hook(&q->ev, s->hook_userdata);
-    }
-  }
-  assert(r < 0 || s->rev == r);
-  pthread_mutex_unlock(&s->write_lock);
+  r = stmt_exec(s->db, st, err, "updating the current value");
   if (r < 0)
-    log_debug("store", "group commit of %zu writes failed: %s", n, batch_err.message);
-  error_reset(&batch_err);
-
-  pthread_mutex_lock(&s->queue_lock);
-  s->leader = false;
-  /* Each writer sleeps on its own condition, so waking a batch costs one signal per write; the queue_lock
-   * held here keeps each request alive until its owner reacquires it. */
-  for (WriteReq *q = batch, *next; q; q = next) {
-    next = q->next;
-    q->done = true;
-    pthread_cond_signal(&q->wake);
-  }
-  if (s->queue_head)
-    pthread_cond_signal(&s->queue_head->wake);
+    return r;
+  r = set_meta(s, "rev", ev->rev, err);
+  if (r < 0)
+    return r;
+  return stmt_exec(s->db, s->wstmt[W_COMMIT], err, "committing");
 }
 
-/* Queues ev and sleeps until a leader has committed it, or leads the batch itself when no commit is in
- * progress. ev->type/key/value/len are filled by the caller and the rest by the batch. */
-static int store_write(Store *s, const StoreEvent *ev, int64_t expected_rev, int64_t *ret_rev, Error *err) {
-  WriteReq req = {.ev = *ev, .expected_rev = expected_rev, .err = err};
-  pthread_cond_init(&req.wake, NULL);
-  pthread_mutex_lock(&s->queue_lock);
-  if (s->queue_tail)
-    s->queue_tail->next = &req;
-  else
-    s->queue_head = &req;
-  s->queue_tail = &req;
-  s->n_queued++;
-  while (!req.done) {
-    if (s->leader)
-      pthread_cond_wait(&req.wake, &s->queue_lock);
-    else
-      lead_batch(s);
+static int store_write(Store *s, StoreEvent *ev, int64_t expected_rev, int64_t *ret_rev, Error *err) {
+  _cleanup_free_ char *prev = NULL;
+  pthread_mutex_lock(&s->write_lock);
+  int r = write_locked(s, ev, expected_rev, &prev, err);
+  if (r < 0) {
+    write_rollback(s);
+    pthread_mutex_unlock(&s->write_lock);
+    return r;
   }
-  pthread_mutex_unlock(&s->queue_lock);
-  pthread_cond_destroy(&req.wake);
-  free(req.prev_buf);
-  if (req.result < 0)
-    return req.result;
+  atomic_put(&s->rev, ev->rev);
+  if (s->hook)
+    s->hook(ev, s->hook_userdata);
+  pthread_mutex_unlock(&s->write_lock);
   if (ret_rev)
-    *ret_rev = req.ev.rev;
+    *ret_rev = ev->rev;
   return 0;
 }
 
@@ -744,7 +646,7 @@ int store_create(Store *s, const char *key, const void *value, size_t len, int64
     r = check_value(value, len, err);
   if (r < 0)
     return r;
-  const StoreEvent ev = {.type = STORE_EVENT_CREATE, .key = key, .value = len ? value : "", .len = len};
+  StoreEvent ev = {.type = STORE_EVENT_CREATE, .key = key, .value = len ? value : "", .len = len};
   return store_write(s, &ev, 0, ret_rev, err);
 }
 
@@ -757,7 +659,7 @@ int store_update(Store *s, const char *key, const void *value, size_t len, int64
     return r;
   if (expected_rev < 0)
     return error_set(err, -EINVAL, NULL, "store: negative expected revision");
-  const StoreEvent ev = {.type = STORE_EVENT_UPDATE, .key = key, .value = len ? value : "", .len = len};
+  StoreEvent ev = {.type = STORE_EVENT_UPDATE, .key = key, .value = len ? value : "", .len = len};
   return store_write(s, &ev, expected_rev, ret_rev, err);
 }
 
@@ -767,7 +669,7 @@ int store_delete(Store *s, const char *key, int64_t expected_rev, int64_t *ret_r
     return r;
   if (expected_rev < 0)
     return error_set(err, -EINVAL, NULL, "store: negative expected revision");
-  const StoreEvent ev = {.type = STORE_EVENT_DELETE, .key = key};
+  StoreEvent ev = {.type = STORE_EVENT_DELETE, .key = key};
   return store_write(s, &ev, expected_rev, ret_rev, err);
 }
 
