@@ -1,5 +1,5 @@
 /* coracle: one binary for a whole Kubernetes-compatible cluster. Dispatches to the subcommand named by the
- * first argument (server, version), in the style of k3s. */
+ * first argument (server, images, version), in the style of k3s. */
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +13,7 @@ static void usage(FILE *f) {
         "\n"
         "Commands:\n"
         "  server     Run the API server (and, later, the node agent) of a single-node cluster\n"
+        "  images     Pull, import, list and remove the node's container images\n"
         "  version    Print the version\n"
         "\n"
         "Run 'coracle COMMAND --help' for the flags of a command.\n",
@@ -27,6 +28,8 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (strcmp(cmd, "server") == 0)
     return cmd_server(argc - 1, argv + 1);
+  if (strcmp(cmd, "images") == 0)
+    return cmd_images(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
     return cmd_version(argc - 1, argv + 1);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

@@ -4,18 +4,32 @@
  *   log(rev INTEGER PRIMARY KEY, key TEXT, type INTEGER, create_rev, prev_rev, value BLOB, prev_value BLOB)
  *       one row per write, type = StoreEventType; index log_key(key, rev, type) serves historical lists
  *   current(key TEXT PRIMARY KEY, value BLOB, create_rev, mod_rev)  -- the live keys, for get/list
- * Every write is one BEGIN IMMEDIATE transaction touching all three tables, issued on a single write
- * connection under the store's write mutex; the commit hook runs after COMMIT with that mutex still held,
- * so watchers see events in revision order. The file is owned by one process (a flock on "<path>-lock"),
- * which is what lets the current revision be cached in memory. Reads go through a small pool of read
- * connections, so gets and lists run in parallel with each other and with writes (WAL snapshots); a list or
- * an event scan reads its revisions and rows inside one read transaction, hence from one snapshot.
- * Compaction to R keeps, for each key, its newest row at or below R unless that row is a delete, so the
- * state at any revision >= R can still be rebuilt from the log: listing at R itself is allowed (as in etcd),
- * below R is -ENODATA. Keys are compared as bytes (TEXT with the BINARY collation, range bounds instead
- * of LIKE, whose '%' and '_' would be wildcards). */
+ * The file is owned by one process (a flock on "<path>-lock"), which is what lets the current revision be
+ * cached in memory. Writes go through a single write connection under the store's write mutex. Reads go
+ * through a small pool of read connections, so gets and lists run in parallel with each other and with
+ * writes (WAL snapshots); a list or an event scan reads its revisions and rows inside one read transaction,
+ * hence from one snapshot. Compaction to R keeps, for each key, its newest row at or below R unless that row
+ * is a delete, so the state at any revision >= R can still be rebuilt from the log: listing at R itself is
+ * allowed (as in etcd), below R is -ENODATA. Keys are compared as bytes (TEXT with the BINARY collation,
+ * range bounds instead of LIKE, whose '%' and '_' would be wildcards).
+ *
+ * Group commit. A sync costs more than the rest of a write, so concurrent writers share transactions: each
+ * writer queues its write (a WriteReq on its stack) and sleeps; the first writer to find no commit in
+ * progress becomes the leader, takes the oldest queued writes (at most STORE_BATCH_MAX_WRITES or
+ * STORE_BATCH_MAX_BYTES), runs them in one BEGIN IMMEDIATE..COMMIT under the write mutex, and wakes their
+ * writers; writes arriving meanwhile queue for the next batch, whose leader is the writer then heading the
+ * queue. Nothing waits for a batch to fill: a lone writer commits at once, as it did before batching.
+ * Inside a batch each write is checked (create-if-absent, expected revision) against the state left by the
+ * writes before it and, if accepted, takes the next revision; a refused write changes nothing, consumes no
+ * revision and leaves the others alone. Only after COMMIT succeeded are the in-memory revision advanced and
+ * the commit hook called, once per write, in revision order, with the write mutex still held, so watchers
+ * see events in order; the writers return after that. If a statement or the COMMIT fails, the batch is
+ * rolled back and every write in it fails with that error, refused ones too (their check saw writes that
+ * did not happen). */
 #include "store/store.h"
+#include "store/store-internal.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -33,6 +47,11 @@
 #define STORE_READ_CONNS_MAX 16
 #endif
 #define STORE_BUSY_TIMEOUT_MS 5000
+/* A group commit takes at most this many queued writes, or this many bytes of their keys and values (the
+ * oldest write is taken whatever its size): enough to amortise a sync over a burst of every HTTP worker's
+ * writes, while one batch still holds the write lock, and the hook's callers wait, only milliseconds. */
+#define STORE_BATCH_MAX_WRITES 256
+#define STORE_BATCH_MAX_BYTES (4u << 20)
 /* Compaction deletes at most this many revisions per transaction so writers are not stalled behind it. */
 #define STORE_COMPACT_BATCH 10000
 #define STORE_SCHEMA_VERSION 1
@@ -127,12 +146,34 @@ struct ReadConn {
   ReadConn *next;
 };
 
+/* One write waiting for, or going through, a group commit. It lives on its writer's stack and the writer
+ * sleeps until done is set, so the leader uses it, and the writer's Error, in place. */
+typedef struct WriteReq WriteReq;
+struct WriteReq {
+  StoreEvent ev; /* type, key, value and len from the writer; the rest filled in by the batch */
+  int64_t expected_rev;
+  Error *err;
+  char *prev_buf; /* owns ev.prev_value */
+  int result;     /* 0, or why the write was refused or failed */
+  /* Guarded by queue_lock: */
+  bool done;
+  pthread_cond_t wake; /* signalled when done is set, or when this write heads the queue and no one leads */
+  WriteReq *next;
+};
+
 struct Store {
   char *path;
   int lock_fd;
 
+  /* queue_lock guards the queue of writes waiting for the next group commit, n_queued (its length) and
+   * leader (a group commit is being run; its writes are off the queue). */
+  pthread_mutex_t queue_lock;
+  WriteReq *queue_head, *queue_tail;
+  size_t n_queued;
+  bool leader;
+
   /* write_lock guards db, wstmt, hook and hook_userdata, and serialises every change of rev and
-   * compacted (which are also read without the lock, atomically). */
+   * compacted (which are also read without the lock, atomically). Taken after queue_lock is released. */
   pthread_mutex_t write_lock;
   sqlite3 *db;
   sqlite3_stmt *wstmt[_W_MAX];
@@ -478,6 +519,7 @@ int store_open(const char *path, const StoreOptions *opts, Store **ret_store, Er
   Store *s = xzalloc(sizeof *s);
   s->path = xstrdup(path);
   s->lock_fd = -1;
+  pthread_mutex_init(&s->queue_lock, NULL);
   pthread_mutex_init(&s->write_lock, NULL);
   pthread_mutex_init(&s->pool_lock, NULL);
   pthread_cond_init(&s->pool_cond, NULL);
@@ -511,6 +553,7 @@ void store_close(Store *s) {
   pthread_cond_destroy(&s->pool_cond);
   pthread_mutex_destroy(&s->pool_lock);
   pthread_mutex_destroy(&s->write_lock);
+  pthread_mutex_destroy(&s->queue_lock);
   free(s->path);
   free(s);
 }
@@ -521,6 +564,13 @@ int64_t store_current_revision(Store *s) {
 
 int64_t store_compacted_revision(Store *s) {
   return atomic_get(&s->compacted);
+}
+
+size_t store_queued_writes(Store *s) {
+  pthread_mutex_lock(&s->queue_lock);
+  size_t n = s->n_queued;
+  pthread_mutex_unlock(&s->queue_lock);
+  return n;
 }
 
 void store_set_commit_hook(Store *s, store_event_cb cb, void *userdata) {
@@ -542,19 +592,14 @@ static int set_meta(Store *s, const char *name, int64_t v, Error *err) {
   return stmt_exec(s->db, st, err, "updating meta");
 }
 
-/* One write inside its transaction; ev->type/key/value/len are filled by the caller and the rest here.
- * The previous value is copied to *prev_buf because the event outlives the statement that read it. */
-static int write_locked(Store *s, StoreEvent *ev, int64_t expected_rev, char **prev_buf, Error *err) {
-  int r = stmt_exec(s->db, s->wstmt[W_BEGIN], err, "beginning a write");
-  if (r < 0)
-    return r;
-
-  size_t key_len = strlen(ev->key);
+/* Reads key's live row into ev (create_rev, prev_rev, prev_value) on the write connection, so it sees the
+ * writes applied earlier in the open batch. The previous value is copied to *prev_buf because the event
+ * outlives the statement that read it. Answers 1 if the key exists, 0 if not, or a negative error. */
+static int read_current_locked(Store *s, StoreEvent *ev, size_t key_len, char **prev_buf, Error *err) {
   sqlite3_stmt *get = s->wstmt[W_GET];
   bind_text(get, 1, ev->key, key_len);
   int rc = sqlite3_step(get);
-  bool exists = rc == SQLITE_ROW;
-  if (exists) {
+  if (rc == SQLITE_ROW) {
     size_t len;
     const char *p = column_value(get, 0, &len);
     *prev_buf = memdup_nul(p ? p : "", len);
@@ -566,7 +611,11 @@ static int write_locked(Store *s, StoreEvent *ev, int64_t expected_rev, char **p
   stmt_resetp(&get);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return sql_error(s->db, err, "reading the current value");
+  return rc == SQLITE_ROW;
+}
 
+/* The compare-and-swap conditions of store.h; a refused write changes nothing. */
+static int check_write(const StoreEvent *ev, bool exists, int64_t expected_rev, Error *err) {
   if (ev->type == STORE_EVENT_CREATE && exists)
     return error_set(err, -EEXIST, NULL, "key already exists: %s", ev->key);
   if (ev->type != STORE_EVENT_CREATE) {
@@ -577,11 +626,11 @@ static int write_locked(Store *s, StoreEvent *ev, int64_t expected_rev, char **p
                        "revision mismatch for %s: expected %" PRId64 ", current %" PRId64, ev->key,
                        expected_rev, ev->prev_rev);
   }
+  return 0;
+}
 
-  ev->rev = s->rev + 1;
-  if (ev->type == STORE_EVENT_CREATE)
-    ev->create_rev = ev->rev;
-
+/* Appends ev, whose revision is set, to the log and applies it to the current table. */
+static int apply_write_locked(Store *s, const StoreEvent *ev, size_t key_len, Error *err) {
   sqlite3_stmt *st = s->wstmt[W_INSERT_LOG];
   sqlite3_bind_int64(st, 1, ev->rev);
   bind_text(st, 2, ev->key, key_len);
@@ -590,7 +639,7 @@ static int write_locked(Store *s, StoreEvent *ev, int64_t expected_rev, char **p
   sqlite3_bind_int64(st, 5, ev->prev_rev);
   bind_value(st, 6, ev->value, ev->len);
   bind_value(st, 7, ev->prev_value, ev->prev_len);
-  r = stmt_exec(s->db, st, err, "appending to the log");
+  int r = stmt_exec(s->db, st, err, "appending to the log");
   if (r < 0)
     return r;
 
@@ -613,30 +662,134 @@ static int write_locked(Store *s, StoreEvent *ev, int64_t expected_rev, char **p
     bind_text(st, 1, ev->key, key_len);
     break;
   }
-  r = stmt_exec(s->db, st, err, "updating the current value");
-  if (r < 0)
-    return r;
-  r = set_meta(s, "rev", ev->rev, err);
-  if (r < 0)
-    return r;
-  return stmt_exec(s->db, s->wstmt[W_COMMIT], err, "committing");
+  return stmt_exec(s->db, st, err, "updating the current value");
 }
 
-static int store_write(Store *s, StoreEvent *ev, int64_t expected_rev, int64_t *ret_rev, Error *err) {
-  _cleanup_free_ char *prev = NULL;
-  pthread_mutex_lock(&s->write_lock);
-  int r = write_locked(s, ev, expected_rev, &prev, err);
-  if (r < 0) {
-    write_rollback(s);
-    pthread_mutex_unlock(&s->write_lock);
-    return r;
+/* Runs the writes of a batch in one transaction: each is checked against the state left by the ones
+ * before it and, if accepted, takes the next revision. *ret_rev = the last revision used (s->rev when
+ * every write was refused). On error nothing of the batch is left in the database. */
+static int run_batch_locked(Store *s, WriteReq *batch, int64_t *ret_rev, Error *err) {
+  int64_t rev = s->rev;
+  int r = stmt_exec(s->db, s->wstmt[W_BEGIN], err, "beginning a write");
+  for (WriteReq *q = batch; q && r >= 0; q = q->next) {
+    StoreEvent *ev = &q->ev;
+    size_t key_len = strlen(ev->key);
+    r = read_current_locked(s, ev, key_len, &q->prev_buf, err);
+    if (r < 0)
+      break;
+    q->result = check_write(ev, r > 0, q->expected_rev, q->err);
+    r = 0;
+    if (q->result < 0)
+      continue;
+    ev->rev = rev + 1;
+    if (ev->type == STORE_EVENT_CREATE)
+      ev->create_rev = ev->rev;
+    r = apply_write_locked(s, ev, key_len, err);
+    if (r >= 0)
+      rev++;
   }
-  atomic_put(&s->rev, ev->rev);
-  if (s->hook)
-    s->hook(ev, s->hook_userdata);
+  if (r >= 0 && rev > s->rev) {
+    r = set_meta(s, "rev", rev, err);
+    if (r >= 0)
+      r = stmt_exec(s->db, s->wstmt[W_COMMIT], err, "committing");
+  }
+  /* A batch of refused writes changed nothing: ending it costs no sync. A failed statement or COMMIT may
+   * have ended the transaction already (SQLite rolls back by itself on I/O errors). */
+  write_rollback(s);
+  if (r < 0)
+    return r;
+  *ret_rev = rev;
+  return 0;
+}
+
+/* Takes the oldest queued writes, up to the batch bounds (the first one whatever its size), off the queue.
+ * Called with queue_lock held. */
+static WriteReq *take_batch(Store *s, size_t *ret_n) {
+  WriteReq *batch = s->queue_head, *last = batch;
+  size_t n = 1, bytes = strlen(batch->ev.key) + batch->ev.len;
+  while (last->next && n < STORE_BATCH_MAX_WRITES) {
+    size_t b = strlen(last->next->ev.key) + last->next->ev.len;
+    if (bytes + b > STORE_BATCH_MAX_BYTES)
+      break;
+    bytes += b;
+    n++;
+    last = last->next;
+  }
+  s->queue_head = last->next;
+  if (!s->queue_head)
+    s->queue_tail = NULL;
+  last->next = NULL;
+  s->n_queued -= n;
+  *ret_n = n;
+  return batch;
+}
+
+/* Leads one group commit. Called with queue_lock held and no leader; returns with queue_lock held, the
+ * batch's writes done and their writers woken, and leadership handed to the next queued writer. */
+static void lead_batch(Store *s) {
+  s->leader = true;
+  size_t n;
+  WriteReq *batch = take_batch(s, &n);
+  pthread_mutex_unlock(&s->queue_lock);
+
+  pthread_mutex_lock(&s->write_lock);
+  Error batch_err = ERROR_INIT;
+  int64_t rev = 0;
+  int r = run_batch_locked(s, batch, &rev, &batch_err);
+  for (WriteReq *q = batch; q; q = q->next) {
+    if (r < 0) /* nothing of the batch happened, refused writes included: their checks saw its effects */
+      q->result =
+          error_set(q->err, r, NULL, "%s", batch_err.message ? batch_err.message : "store: write failed");
+    else if (q->result >= 0) {
+      atomic_put(&s->rev, q->ev.rev);
+      if (s->hook)
+        s->hook(&q->ev, s->hook_userdata);
+    }
+  }
+  assert(r < 0 || s->rev == rev);
   pthread_mutex_unlock(&s->write_lock);
+  if (r < 0)
+    log_debug("store", "group commit of %zu writes failed: %s", n, batch_err.message);
+  error_reset(&batch_err);
+
+  pthread_mutex_lock(&s->queue_lock);
+  s->leader = false;
+  /* Each writer sleeps on its own condition, so waking a batch costs one signal per write; the queue_lock
+   * held here keeps each request alive until its owner reacquires it. */
+  for (WriteReq *q = batch, *next; q; q = next) {
+    next = q->next;
+    q->done = true;
+    pthread_cond_signal(&q->wake);
+  }
+  if (s->queue_head)
+    pthread_cond_signal(&s->queue_head->wake);
+}
+
+/* Queues ev and sleeps until a leader has committed it, or leads the batch itself when no commit is in
+ * progress. ev->type/key/value/len are filled by the caller and the rest by the batch. */
+static int store_write(Store *s, const StoreEvent *ev, int64_t expected_rev, int64_t *ret_rev, Error *err) {
+  WriteReq req = {.ev = *ev, .expected_rev = expected_rev, .err = err};
+  pthread_cond_init(&req.wake, NULL);
+  pthread_mutex_lock(&s->queue_lock);
+  if (s->queue_tail)
+    s->queue_tail->next = &req;
+  else
+    s->queue_head = &req;
+  s->queue_tail = &req;
+  s->n_queued++;
+  while (!req.done) {
+    if (s->leader)
+      pthread_cond_wait(&req.wake, &s->queue_lock);
+    else
+      lead_batch(s);
+  }
+  pthread_mutex_unlock(&s->queue_lock);
+  pthread_cond_destroy(&req.wake);
+  free(req.prev_buf);
+  if (req.result < 0)
+    return req.result;
   if (ret_rev)
-    *ret_rev = ev->rev;
+    *ret_rev = req.ev.rev;
   return 0;
 }
 
@@ -646,7 +799,7 @@ int store_create(Store *s, const char *key, const void *value, size_t len, int64
     r = check_value(value, len, err);
   if (r < 0)
     return r;
-  StoreEvent ev = {.type = STORE_EVENT_CREATE, .key = key, .value = len ? value : "", .len = len};
+  const StoreEvent ev = {.type = STORE_EVENT_CREATE, .key = key, .value = len ? value : "", .len = len};
   return store_write(s, &ev, 0, ret_rev, err);
 }
 
@@ -659,7 +812,7 @@ int store_update(Store *s, const char *key, const void *value, size_t len, int64
     return r;
   if (expected_rev < 0)
     return error_set(err, -EINVAL, NULL, "store: negative expected revision");
-  StoreEvent ev = {.type = STORE_EVENT_UPDATE, .key = key, .value = len ? value : "", .len = len};
+  const StoreEvent ev = {.type = STORE_EVENT_UPDATE, .key = key, .value = len ? value : "", .len = len};
   return store_write(s, &ev, expected_rev, ret_rev, err);
 }
 
@@ -669,7 +822,7 @@ int store_delete(Store *s, const char *key, int64_t expected_rev, int64_t *ret_r
     return r;
   if (expected_rev < 0)
     return error_set(err, -EINVAL, NULL, "store: negative expected revision");
-  StoreEvent ev = {.type = STORE_EVENT_DELETE, .key = key};
+  const StoreEvent ev = {.type = STORE_EVENT_DELETE, .key = key};
   return store_write(s, &ev, expected_rev, ret_rev, err);
 }
 
