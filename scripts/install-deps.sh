@@ -3,7 +3,7 @@
 set -eu
 PKGS="gcc meson ninja-build pkg-config libmicrohttpd-dev libgnutls28-dev libjansson-dev libyaml-dev
 libsqlite3-dev libcurl4-gnutls-dev libarchive-dev libcmocka-dev clang-format python3-pytest iproute2 util-linux openssl
-docker-registry skopeo busybox-static apache2-utils zstd"
+docker-registry skopeo busybox-static apache2-utils zstd runc"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

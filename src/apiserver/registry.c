@@ -401,6 +401,9 @@ static int prepare_update(ApiServer *s, const ApiResource *r, const char *sub, j
 static bool ready_to_vanish(json_t *obj) {
   if (!jpath(obj, "metadata.deletionTimestamp"))
     return false;
+  /* A gracefully deleted pod waits for its node agent, which deletes it with grace 0 (Kubernetes' rule). */
+  if (jint(obj, "metadata.deletionGracePeriodSeconds", 0) > 0)
+    return false;
   json_t *f = jpath(obj, "metadata.finalizers");
   return !json_is_array(f) || json_array_size(f) == 0;
 }
@@ -588,6 +591,10 @@ int registry_delete(ApiServer *s, const ApiResource *r, const char *ns, const ch
     json_t *finalizers = jpath(old->obj, "metadata.finalizers");
     bool has_finalizers = json_is_array(finalizers) && json_array_size(finalizers) > 0;
     bool foreground = policy && streq(policy, "Foreground");
+    /* Orphan (or the legacy orphanDependents: true): the garbage collector strips the dependents' owner
+     * references, then removes this finalizer, which deletes the object. */
+    bool orphan = !foreground && ((policy && streq(policy, "Orphan")) ||
+                                  json_is_true(json_object_get(options, "orphanDependents")));
     int64_t grace = 0;
     bool graceful = false;
     if (streq(r->resource, "pods") && r->group[0] == 0 && !isempty(jstr(old->obj, "spec.nodeName"))) {
@@ -598,7 +605,7 @@ int registry_delete(ApiServer *s, const ApiResource *r, const char *ns, const ch
       graceful = grace > 0 && !(phase && (streq(phase, "Succeeded") || streq(phase, "Failed")));
     }
 
-    if (is_ns || has_finalizers || foreground || graceful) {
+    if (is_ns || has_finalizers || foreground || orphan || graceful) {
       if (jpath(old->obj, "metadata.deletionTimestamp")) {
         *ret = cache_obj_ref(old);
         *ret_gone = false;
@@ -610,13 +617,13 @@ int registry_delete(ApiServer *s, const ApiResource *r, const char *ns, const ch
       format_rfc3339((int64_t)(now_realtime_usec() / 1000000u) + grace, ts);
       json_object_set_new(meta, "deletionTimestamp", json_string(ts));
       json_object_set_new(meta, "deletionGracePeriodSeconds", json_integer(grace));
-      if (foreground) {
+      if (foreground || orphan) {
         json_t *f = json_object_get(meta, "finalizers");
         if (!json_is_array(f)) {
           f = json_array();
           json_object_set_new(meta, "finalizers", f);
         }
-        json_array_append_new(f, json_string("foregroundDeletion"));
+        json_array_append_new(f, json_string(foreground ? "foregroundDeletion" : "orphan"));
       }
       if (is_ns)
         jset(obj, "status.phase", json_string("Terminating"));

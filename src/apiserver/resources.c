@@ -13,6 +13,8 @@
 #include "api/selector.h"
 #include "api/table.h"
 #include "apiserver/apiserver-internal.h"
+#include "apiserver/binding.h"
+#include "apiserver/podlog.h"
 #include "base/base64.h"
 #include "base/log.h"
 #include "base/strv.h"
@@ -988,6 +990,14 @@ void resources_handle(ApiServer *s, HttpRequest *req, HttpResponse *resp) {
     }
     if (streq(t.sub, "finalize") && streq(m, "PUT")) {
       handle_update(s, req, resp, &t);
+      return;
+    }
+    if (streq(t.sub, "binding")) { /* the scheduler's pods/binding: binding.c */
+      binding_handle(s, req, resp, t.res, t.ns, t.name);
+      return;
+    }
+    if (streq(t.sub, "log")) { /* kubectl logs for pods of this machine's agent: podlog.c */
+      podlog_handle(s, req, resp, t.res, t.ns, t.name);
       return;
     }
     /* log, exec, portforward, binding, eviction, proxy... arrive with the node agent and scheduler. */

@@ -14,6 +14,8 @@ static void usage(FILE *f) {
         "Commands:\n"
         "  server     Run the API server (and, later, the node agent) of a single-node cluster\n"
         "  images     Pull, import, list and remove the node's container images\n"
+        "  sim-nodes  Run simulated nodes against a cluster (for tests and benchmarks)\n"
+        "  killall    Stop every container started from a data directory and clean up after them\n"
         "  version    Print the version\n"
         "\n"
         "Run 'coracle COMMAND --help' for the flags of a command.\n",
@@ -30,6 +32,12 @@ int main(int argc, char **argv) {
     return cmd_server(argc - 1, argv + 1);
   if (strcmp(cmd, "images") == 0)
     return cmd_images(argc - 1, argv + 1);
+  if (strcmp(cmd, "sim-nodes") == 0)
+    return cmd_sim_nodes(argc - 1, argv + 1);
+  if (strcmp(cmd, "agent-shim") == 0) /* internal: the per-container monitor */
+    return cmd_agent_shim(argc - 1, argv + 1);
+  if (strcmp(cmd, "killall") == 0)
+    return cmd_killall(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
     return cmd_version(argc - 1, argv + 1);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

@@ -9,6 +9,10 @@
 
 #include "apiserver/apiserver.h"
 #include "base/log.h"
+#include "agent/kubelet/kubelet.h"
+#include "client/client.h"
+#include "controllers/controllers.h"
+#include "scheduler/scheduler.h"
 #include "cmd/cmd.h"
 
 int parse_duration_sec(const char *s, double *ret) {
@@ -66,6 +70,8 @@ static void server_usage(FILE *f) {
       "  --cluster-domain DOMAIN      cluster domain (default cluster.local)\n"
       "  --write-kubeconfig PATH      admin kubeconfig to write (default /etc/coracle/coracle.yaml)\n"
       "  --disable-agent              run no node agent on this machine\n"
+      "  --pod-log-dir DIR            the agent's container logs (default /var/log/pods)\n"
+      "  --disable-scheduler          run no scheduler in this process\n"
       "  --store-sync full|normal     SQLite durability: full fsyncs every write (default), normal survives\n"
       "                               kill -9 but not power loss\n"
       "  --etcd-compaction-interval D history compaction period (default 5m; 0 disables)\n"
@@ -87,6 +93,8 @@ int cmd_server(int argc, char **argv) {
     OPT_CLUSTER_DOMAIN,
     OPT_KUBECONFIG,
     OPT_DISABLE_AGENT,
+    OPT_POD_LOG_DIR,
+    OPT_DISABLE_SCHEDULER,
     OPT_STORE_SYNC,
     OPT_COMPACTION,
     OPT_WATCH_EVENTS,
@@ -103,6 +111,8 @@ int cmd_server(int argc, char **argv) {
       {"cluster-domain", required_argument, NULL, OPT_CLUSTER_DOMAIN},
       {"write-kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
       {"disable-agent", no_argument, NULL, OPT_DISABLE_AGENT},
+      {"pod-log-dir", required_argument, NULL, OPT_POD_LOG_DIR},
+      {"disable-scheduler", no_argument, NULL, OPT_DISABLE_SCHEDULER},
       {"store-sync", required_argument, NULL, OPT_STORE_SYNC},
       {"etcd-compaction-interval", required_argument, NULL, OPT_COMPACTION},
       {"watch-cache-events", required_argument, NULL, OPT_WATCH_EVENTS},
@@ -126,7 +136,8 @@ int cmd_server(int argc, char **argv) {
       .compaction_interval_sec = 300,
       .watch_cache_events = 8192,
   };
-  bool disable_agent = false;
+  bool disable_agent = false, disable_scheduler = false;
+  const char *pod_log_dir = NULL; /* the node agent's; NULL = /var/log/pods */
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "hv:", longopts, NULL)) >= 0) {
@@ -171,6 +182,12 @@ int cmd_server(int argc, char **argv) {
     case OPT_DISABLE_AGENT:
       disable_agent = true;
       break;
+    case OPT_POD_LOG_DIR:
+      pod_log_dir = optarg;
+      break;
+    case OPT_DISABLE_SCHEDULER:
+      disable_scheduler = true;
+      break;
     case OPT_STORE_SYNC:
       o.store_sync = store_sync_from_string(optarg);
       if (o.store_sync == STORE_SYNC_INVALID) {
@@ -211,9 +228,6 @@ int cmd_server(int argc, char **argv) {
     fprintf(stderr, "coracle server: unexpected argument \"%s\"\n", argv[optind]);
     return 2;
   }
-  if (!disable_agent)
-    log_warn("server", "the node agent is not implemented yet: running the control plane only (as with "
-                       "--disable-agent); pods stay Pending");
 
   /* Every connection and watch holds a descriptor: allow as many as the hard limit permits. */
   struct rlimit rl;
@@ -236,9 +250,68 @@ int cmd_server(int argc, char **argv) {
     log_error("server", "failed to start: %s", err.message ? err.message : strerror(-err.code));
     return 1;
   }
+  /* ---- scheduler (src/scheduler): in-process, talking to this server over loopback HTTPS ---- */
+  Client *sched_client = NULL;
+  Scheduler *sched = NULL;
+  if (!disable_scheduler) {
+    bool any = streq(o.bind_address, "0.0.0.0") || streq(o.bind_address, "::");
+    bool v6 = !any && strchr(o.bind_address, ':');
+    _cleanup_free_ char *url = xasprintf("https://%s%s%s:%d", v6 ? "[" : "",
+                                         any ? "127.0.0.1" : o.bind_address, v6 ? "]" : "", o.https_port);
+    if (client_new_local(o.data_dir, url, &sched_client, &err) < 0 ||
+        sched_start(sched_client, NULL, &sched, &err) < 0)
+      log_error("server", "scheduler not started: %s", err.message ? err.message : strerror(-err.code));
+  }
+  /* ---- end scheduler ---- */
+  /* ---- controller manager (src/controllers): in-process, over loopback HTTPS like the scheduler ---- */
+  Client *ctrl_client = NULL;
+  CtrlManager *ctrl = NULL;
+  {
+    bool any = streq(o.bind_address, "0.0.0.0") || streq(o.bind_address, "::");
+    bool v6 = !any && strchr(o.bind_address, ':');
+    _cleanup_free_ char *url = xasprintf("https://%s%s%s:%d", v6 ? "[" : "",
+                                         any ? "127.0.0.1" : o.bind_address, v6 ? "]" : "", o.https_port);
+    /* The kubernetes Service's endpoint: the node's first address, else where we listen. */
+    _cleanup_free_ char *ip = !isempty(o.node_ip) ? xstrndup(o.node_ip, strcspn(o.node_ip, ","))
+                                                  : xstrdup(any ? "127.0.0.1" : o.bind_address);
+    CtrlManagerOptions copts = {.apiserver_ip = ip, .apiserver_port = o.https_port};
+    Error cerr = ERROR_INIT;
+    if (client_new_local(o.data_dir, url, &ctrl_client, &cerr) < 0 ||
+        ctrl_manager_start(ctrl_client, &copts, &ctrl, &cerr) < 0)
+      log_error("server", "controllers not started: %s", cerr.message ? cerr.message : strerror(-cerr.code));
+    error_reset(&cerr);
+  }
+  /* ---- end controller manager ---- */
+  /* ---- node agent (src/agent/kubelet): runs this node's pods, over loopback HTTPS like the others ---- */
+  Client *agent_client = NULL;
+  Kubelet *agent = NULL;
+  if (!disable_agent) {
+    bool any = streq(o.bind_address, "0.0.0.0") || streq(o.bind_address, "::");
+    bool v6 = !any && strchr(o.bind_address, ':');
+    _cleanup_free_ char *url = xasprintf("https://%s%s%s:%d", v6 ? "[" : "",
+                                         any ? "127.0.0.1" : o.bind_address, v6 ? "]" : "", o.https_port);
+    KubeletOptions kopts = {.node_name = o.node_name,
+                            .node_ip = o.node_ip,
+                            .data_dir = o.data_dir,
+                            .pod_log_dir = pod_log_dir,
+                            .cluster_dns = o.cluster_dns,
+                            .cluster_domain = o.cluster_domain};
+    Error kerr = ERROR_INIT;
+    if (client_new_local(o.data_dir, url, &agent_client, &kerr) < 0 ||
+        kubelet_start(agent_client, &kopts, &agent, &kerr) < 0)
+      log_error("server", "node agent not started: %s", kerr.message ? kerr.message : strerror(-kerr.code));
+    error_reset(&kerr);
+  }
+  /* ---- end node agent ---- */
   int sig = 0;
   sigwait(&set, &sig);
   log_info("server", "received signal %d, shutting down", sig);
+  kubelet_stop(agent); /* node agent: before the server it talks to; its containers keep running */
+  client_free(agent_client);
+  ctrl_manager_stop(ctrl); /* controllers: before the server they talk to */
+  client_free(ctrl_client);
+  sched_stop(sched); /* scheduler: before the server it talks to */
+  client_free(sched_client);
   apiserver_stop(s);
   return 0;
 }

@@ -43,8 +43,9 @@ def _setns(path):
 class Cluster:
     """One coracle server and the kubectl configuration to reach it."""
 
-    def __init__(self, workdir, port=6443, extra_args=()):
+    def __init__(self, workdir, port=6443, extra_args=(), agent=False):
         self.workdir = workdir
+        self.agent = agent  # run the node agent (test_pods.py); the other suites keep --disable-agent
         self.data_dir = os.path.join(workdir, "data")
         self.kubeconfig = os.path.join(workdir, "kubeconfig.yaml")
         self.cache_dir = os.path.join(workdir, "kube-cache")
@@ -63,8 +64,8 @@ class Cluster:
         env.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
         self.proc = subprocess.Popen(
             [CORACLE_BIN, "server", "--data-dir", self.data_dir, "--write-kubeconfig", self.kubeconfig,
-             "--https-listen-port", str(self.port), "--bind-address", "127.0.0.1", "--node-name", "e2e-node",
-             "--disable-agent"] + self.extra_args,
+             "--https-listen-port", str(self.port), "--bind-address", "127.0.0.1", "--node-name", "e2e-node"]
+            + ([] if self.agent else ["--disable-agent"]) + self.extra_args,
             stdout=log, stderr=subprocess.STDOUT, env=env)
         log.close()
         deadline = time.time() + timeout

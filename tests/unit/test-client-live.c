@@ -170,21 +170,42 @@ static void crud_deployment(Client *c, const char *ns) {
   _cleanup_json_ json_t *created = NULL;
   CHECK_RC(client_create(c, dep, ns, d, &created, &e), 0, e);
 
-  /* Status subresource: only .status changes. */
-  _cleanup_json_ json_t *st = json_deep_copy(created), *after = NULL;
-  jset(st, "status.observedGeneration", json_integer(1));
-  jset(st, "status.replicas", json_integer(1));
-  jset(st, "spec.replicas", json_integer(9));
-  CHECK_RC(client_update_status(c, dep, ns, st, &after, &e), 0, e);
+  /* Status subresource: only .status changes. The deployment controller writes this object too, so every
+   * write below that carries a resourceVersion re-reads and retries on a conflict. */
+  _cleanup_json_ json_t *after = NULL;
+  for (int attempt = 0;; attempt++) {
+    _cleanup_json_ json_t *st = NULL;
+    CHECK_RC(client_get(c, dep, ns, "web", &st, &e), 0, e);
+    jset(st, "status.observedGeneration", json_integer(1));
+    jset(st, "status.replicas", json_integer(1));
+    jset(st, "spec.replicas", json_integer(9));
+    int src = client_update_status(c, dep, ns, st, &after, &e);
+    if (src == -ECANCELED && attempt < 20) {
+      error_reset(&e);
+      continue;
+    }
+    CHECK_RC(src, 0, e);
+    break;
+  }
   CHECK(jint(after, "status.replicas", -1) == 1, "status written");
   CHECK(jint(after, "spec.replicas", -1) == 1, "spec untouched by a status update");
 
   /* Scale: GET, PUT, PATCH. */
   _cleanup_json_ json_t *scale = NULL, *put = NULL, *patched = NULL;
-  CHECK_RC(client_subresource(c, "GET", dep, ns, "web", "scale", NULL, &scale, &e), 0, e);
-  CHECK(streq(jstr(scale, "kind"), "Scale") && jint(scale, "spec.replicas", -1) == 1, "GET scale");
-  jset(scale, "spec.replicas", json_integer(3));
-  CHECK_RC(client_subresource(c, "PUT", dep, ns, "web", "scale", scale, &put, &e), 0, e);
+  for (int attempt = 0;; attempt++) {
+    json_decref(scale);
+    scale = NULL;
+    CHECK_RC(client_subresource(c, "GET", dep, ns, "web", "scale", NULL, &scale, &e), 0, e);
+    CHECK(streq(jstr(scale, "kind"), "Scale") && jint(scale, "spec.replicas", -1) == 1, "GET scale");
+    jset(scale, "spec.replicas", json_integer(3));
+    int prc = client_subresource(c, "PUT", dep, ns, "web", "scale", scale, &put, &e);
+    if (prc == -ECANCELED && attempt < 20) {
+      error_reset(&e);
+      continue;
+    }
+    CHECK_RC(prc, 0, e);
+    break;
+  }
   CHECK(jint(put, "spec.replicas", -1) == 3, "PUT scale");
   _cleanup_json_ json_t *sp = json_pack("{s:{s:i}}", "spec", "replicas", 5);
   CHECK_RC(client_patch(c, dep, ns, "web", "scale", CLIENT_PATCH_MERGE, sp, &patched, &e), 0, e);
@@ -198,17 +219,29 @@ static void crud_deployment(Client *c, const char *ns) {
   CHECK(rc == -ECANCELED && e.http == 409, "delete with a stale resourceVersion: rc=%d", rc);
   error_reset(&e);
   /* Foreground: the server keeps the object, terminating, with the foregroundDeletion finalizer (the garbage
-   * collector would remove it once the dependents are gone; here the test does). */
-  ClientDeleteOptions fg = {.propagation_policy = "Foreground",
-                            .precondition_resource_version = jstr(now, "metadata.resourceVersion")};
+   * collector removes it once the dependents are gone; the test may get there first). */
   _cleanup_json_ json_t *deleting = NULL;
-  CHECK_RC(client_delete(c, dep, ns, "web", &fg, &deleting, &e), 0, e);
+  for (int attempt = 0;; attempt++) {
+    _cleanup_json_ json_t *cur = NULL;
+    CHECK_RC(client_get(c, dep, ns, "web", &cur, &e), 0, e);
+    ClientDeleteOptions fg = {.propagation_policy = "Foreground",
+                              .precondition_resource_version = jstr(cur, "metadata.resourceVersion")};
+    int drc = client_delete(c, dep, ns, "web", &fg, &deleting, &e);
+    if (drc == -ECANCELED && attempt < 20) {
+      error_reset(&e);
+      continue;
+    }
+    CHECK_RC(drc, 0, e);
+    break;
+  }
   CHECK(jstr(deleting, "metadata.deletionTimestamp"), "foreground delete leaves the object terminating");
   json_t *fin = jpath(deleting, "metadata.finalizers");
   CHECK(json_array_size(fin) == 1 && streq(json_string_value(json_array_get(fin, 0)), "foregroundDeletion"),
         "foregroundDeletion finalizer");
   _cleanup_json_ json_t *clear = json_pack("{s:{s:[]}}", "metadata", "finalizers");
-  CHECK_RC(client_patch(c, dep, ns, "web", NULL, CLIENT_PATCH_MERGE, clear, NULL, &e), 0, e);
+  rc = client_patch(c, dep, ns, "web", NULL, CLIENT_PATCH_MERGE, clear, NULL, &e);
+  CHECK(rc == 0 || rc == -ENOENT, "clearing the finalizers: rc=%d", rc);
+  error_reset(&e);
   rc = client_get(c, dep, ns, "web", NULL, &e);
   CHECK(rc == -ENOENT, "deployment gone once its finalizers are: rc=%d", rc);
   error_reset(&e);

@@ -1,0 +1,438 @@
+/* Simulated nodes: registration, Lease heartbeats, and the pretend pod lifecycle (bound → Running at once;
+ * marked for deletion → deleted at once, as a kubelet whose containers die instantly would). See sim.h. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "api/jsonutil.h"
+#include "api/quantity.h"
+#include "base/log.h"
+#include "client/informer.h"
+#include "client/workqueue.h"
+#include "agent/sim/sim.h"
+
+#define COMPONENT "sim-nodes"
+#define KUBELET_VERSION "v1.32.0-coracle-sim"
+#define LEASE_NS "kube-node-lease"
+
+typedef struct SimNode {
+  char *name;
+  char ip[16];
+  char *uid;
+} SimNode;
+
+struct Sim {
+  Client *client;
+  SimOptions opts;
+  char *prefix, *cpu, *memory;
+  const ApiResource *pods_res, *nodes_res, *leases_res;
+  SimNode *nodes;
+  size_t n_nodes;
+  Informer *pods;
+  WorkQueue *queue;
+  pthread_t *workers;
+  size_t n_workers;
+  pthread_t lease_thread;
+  bool lease_started;
+  pthread_mutex_t stop_lock;
+  pthread_cond_t stop_cond;
+  bool stopping;
+  atomic_uint_fast32_t next_ip;
+  atomic_uint_fast64_t started, deleted, errors;
+};
+
+/* ---- helpers ---- */
+
+static void now_rfc3339(char ts[static 32]) {
+  format_rfc3339((int64_t)(now_realtime_usec() / 1000000u), ts);
+}
+
+/* metav1.MicroTime as Leases carry it. */
+static void now_micro(char ts[static 40]) {
+  uint64_t us = now_realtime_usec();
+  time_t sec = (time_t)(us / 1000000u);
+  char base[32];
+  format_rfc3339((int64_t)sec, base); /* "2026-11-26T14:08:52Z" */
+  base[strcspn(base, "Z")] = 0;
+  snprintf(ts, 40, "%.20s.%06uZ", base, (unsigned)(us % 1000000u));
+}
+
+/* The node named name if it is one of ours (names are PREFIX<index>). */
+static SimNode *sim_node(Sim *s, const char *name) {
+  if (!name || !startswith(name, s->prefix))
+    return NULL;
+  const char *p = name + strlen(s->prefix);
+  char *end;
+  unsigned long i = strtoul(p, &end, 10);
+  if (*p < '0' || *p > '9' || *end || i >= s->n_nodes || !streq(s->nodes[i].name, name))
+    return NULL;
+  return &s->nodes[i];
+}
+
+/* Runs fn(s, i) for i in [0, n) on a few threads: registration and clean-up of a thousand nodes. */
+typedef struct ParallelJob {
+  Sim *s;
+  size_t n;
+  atomic_size_t next;
+  void (*fn)(Sim *s, size_t i);
+} ParallelJob;
+
+static void *parallel_main(void *arg) {
+  ParallelJob *j = arg;
+  for (size_t i; (i = atomic_fetch_add(&j->next, 1)) < j->n;)
+    j->fn(j->s, i);
+  return NULL;
+}
+
+static void parallel_for(Sim *s, size_t n, void (*fn)(Sim *s, size_t i)) {
+  ParallelJob j = {.s = s, .n = n, .fn = fn};
+  pthread_t t[8];
+  size_t nt = MIN(ELEMENTSOF(t), n ? n : 1);
+  for (size_t i = 0; i < nt; i++)
+    pthread_create(&t[i], NULL, parallel_main, &j);
+  for (size_t i = 0; i < nt; i++)
+    pthread_join(t[i], NULL);
+}
+
+/* ---- nodes ---- */
+
+static json_t *node_status(Sim *s, SimNode *n) {
+  char ts[32];
+  now_rfc3339(ts);
+  json_t *res = json_pack("{s:s,s:s,s:s,s:s}", "cpu", s->cpu, "memory", s->memory, "ephemeral-storage",
+                          "100Gi", "pods", "");
+  char pods[16];
+  snprintf(pods, sizeof pods, "%u", s->opts.pods);
+  json_object_set_new(res, "pods", json_string(pods));
+  json_t *conds = json_array();
+  static const char *const pressure[][3] = {
+      {"MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"},
+      {"DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"},
+      {"PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"},
+  };
+  for (size_t i = 0; i < ELEMENTSOF(pressure); i++)
+    json_array_append_new(conds, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", pressure[i][0], "status",
+                                           "False", "reason", pressure[i][1], "message", pressure[i][2],
+                                           "lastHeartbeatTime", ts, "lastTransitionTime", ts));
+  json_array_append_new(conds,
+                        json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", "Ready", "status", "True", "reason",
+                                  "KubeletReady", "message", "kubelet is posting ready status",
+                                  "lastHeartbeatTime", ts, "lastTransitionTime", ts));
+  return json_pack(
+      "{s:o,s:o,s:o,s:[{s:s,s:s},{s:s,s:s}],s:{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s},s:{s:{s:i}}}",
+      "capacity", json_deep_copy(res), "allocatable", res, "conditions", conds, "addresses", "type",
+      "InternalIP", "address", n->ip, "type", "Hostname", "address", n->name, "nodeInfo", "kubeletVersion",
+      KUBELET_VERSION, "kubeProxyVersion", KUBELET_VERSION, "operatingSystem", "linux", "architecture",
+      "amd64", "containerRuntimeVersion", "sim://0.1.0", "osImage", "coracle simulated node", "kernelVersion",
+      "0.0.0-sim", "machineID", n->name, "systemUUID", n->name, "bootID", n->name, "daemonEndpoints",
+      "kubeletEndpoint", "Port", 10250);
+}
+
+static void register_node(Sim *s, size_t i) {
+  SimNode *n = &s->nodes[i];
+  Error e = ERROR_INIT;
+  _cleanup_json_ json_t *node =
+      json_pack("{s:s,s:s,s:{s:s,s:{s:s,s:s,s:s,s:s}},s:{}}", "apiVersion", "v1", "kind", "Node", "metadata",
+                "name", n->name, "labels", "kubernetes.io/hostname", n->name, "kubernetes.io/os", "linux",
+                "kubernetes.io/arch", "amd64", "node.coracle.io/simulated", "true", "spec");
+  _cleanup_json_ json_t *got = NULL;
+  int rc = client_create(s->client, s->nodes_res, NULL, node, &got, &e);
+  if (rc == -EEXIST) {
+    error_reset(&e);
+    rc = client_get(s->client, s->nodes_res, NULL, n->name, &got, &e);
+  }
+  if (rc >= 0) {
+    n->uid = xstrdup(jstr(got, "metadata.uid") ?: "");
+    json_object_set_new(got, "status", node_status(s, n));
+    rc = client_update_status(s->client, s->nodes_res, NULL, got, NULL, &e);
+  }
+  if (rc < 0) {
+    atomic_fetch_add(&s->errors, 1);
+    log_error(COMPONENT, "msg=\"registering node failed\" node=%s err=\"%s\"", n->name, e.message ?: "");
+  }
+  error_reset(&e);
+}
+
+static void delete_node(Sim *s, size_t i) {
+  Error e = ERROR_INIT;
+  if (client_delete(s->client, s->nodes_res, NULL, s->nodes[i].name, NULL, NULL, &e) < 0 && e.http != 404)
+    log_warn(COMPONENT, "msg=\"deleting node failed\" node=%s err=\"%s\"", s->nodes[i].name, e.message ?: "");
+  error_reset(&e);
+  client_delete(s->client, s->leases_res, LEASE_NS, s->nodes[i].name, NULL, NULL, NULL);
+}
+
+/* ---- leases ---- */
+
+static void renew_lease(Sim *s, SimNode *n) {
+  char ts[40];
+  now_micro(ts);
+  Error e = ERROR_INIT;
+  _cleanup_json_ json_t *patch = json_pack("{s:{s:s}}", "spec", "renewTime", ts);
+  int rc =
+      client_patch(s->client, s->leases_res, LEASE_NS, n->name, NULL, CLIENT_PATCH_MERGE, patch, NULL, &e);
+  if (rc == -ENOENT) {
+    error_reset(&e);
+    _cleanup_json_ json_t *lease = json_pack(
+        "{s:s,s:s,s:{s:s,s:s,s:[{s:s,s:s,s:s,s:s}]},s:{s:s,s:i,s:s}}", "apiVersion", "coordination.k8s.io/v1",
+        "kind", "Lease", "metadata", "name", n->name, "namespace", LEASE_NS, "ownerReferences", "apiVersion",
+        "v1", "kind", "Node", "name", n->name, "uid", n->uid ?: "", "spec", "holderIdentity", n->name,
+        "leaseDurationSeconds", 40, "renewTime", ts);
+    rc = client_create(s->client, s->leases_res, LEASE_NS, lease, NULL, &e);
+  }
+  if (rc < 0)
+    log_debug(COMPONENT, "msg=\"lease renewal failed\" node=%s err=\"%s\"", n->name, e.message ?: "");
+  error_reset(&e);
+}
+
+/* Renews every Lease once per interval, spread evenly over it so that a thousand nodes are a steady trickle
+ * of writes rather than a burst. */
+static void *lease_main(void *arg) {
+  Sim *s = arg;
+  uint64_t interval = (uint64_t)(s->opts.lease_interval ? s->opts.lease_interval : 10) * 1000000u;
+  uint64_t step = interval / (s->n_nodes ? s->n_nodes : 1);
+  uint64_t next = now_monotonic_usec();
+  for (size_t i = 0;; i = (i + 1) % s->n_nodes) {
+    pthread_mutex_lock(&s->stop_lock);
+    while (!s->stopping && now_monotonic_usec() < next) {
+      struct timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      uint64_t wait = next - now_monotonic_usec();
+      ts.tv_sec += (time_t)(wait / 1000000u);
+      ts.tv_nsec += (long)(wait % 1000000u) * 1000;
+      if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+      }
+      pthread_cond_timedwait(&s->stop_cond, &s->stop_lock, &ts);
+    }
+    bool stop = s->stopping;
+    pthread_mutex_unlock(&s->stop_lock);
+    if (stop)
+      return NULL;
+    renew_lease(s, &s->nodes[i]);
+    next += step;
+  }
+}
+
+/* ---- pods ---- */
+
+static bool pod_running(json_t *pod) {
+  const char *ph = jstr(pod, "status.phase");
+  return (streq_ptr(ph, "Running") || streq_ptr(ph, "Succeeded") || streq_ptr(ph, "Failed")) &&
+         jstr(pod, "status.podIP");
+}
+
+static void pod_event(Sim *s, json_t *pod) {
+  if (!sim_node(s, jstr(pod, "spec.nodeName")))
+    return;
+  if (!jpath(pod, "metadata.deletionTimestamp") && pod_running(pod))
+    return;
+  _cleanup_free_ char *key = informer_key(pod);
+  if (key)
+    workqueue_add(s->queue, key);
+}
+
+static void on_add(json_t *obj, void *userdata) {
+  pod_event(userdata, obj);
+}
+
+static void on_update(json_t *old, json_t *obj, void *userdata) {
+  pod_event(userdata, obj);
+}
+
+static void next_pod_ip(Sim *s, char ip[static 16]) {
+  /* 10.128.0.0/9, never .0 */
+  uint32_t n = (uint32_t)atomic_fetch_add(&s->next_ip, 1) % (1u << 23);
+  if ((n & 255) == 0)
+    n = (uint32_t)atomic_fetch_add(&s->next_ip, 1) % (1u << 23);
+  snprintf(ip, 16, "10.%u.%u.%u", 128 + (n >> 16), (n >> 8) & 255, n & 255);
+}
+
+static int start_pod(Sim *s, json_t *pod, SimNode *n, Error *err) {
+  char ts[32], ip[16];
+  now_rfc3339(ts);
+  const char *pip = jstr(pod, "status.podIP");
+  if (pip)
+    snprintf(ip, sizeof ip, "%s", pip);
+  else
+    next_pod_ip(s, ip);
+  json_t *statuses = json_array();
+  size_t i;
+  json_t *c;
+  json_array_foreach(jpath(pod, "spec.containers"), i, c) {
+    _cleanup_free_ char *cid = xasprintf("sim://%s-%zu", jstr(pod, "metadata.uid") ?: "x", i);
+    json_array_append_new(statuses,
+                          json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:i,s:{s:{s:s}},s:{}}", "name",
+                                    jstr(c, "name") ?: "", "image", jstr(c, "image") ?: "", "imageID",
+                                    jstr(c, "image") ?: "", "containerID", cid, "ready", 1, "started", 1,
+                                    "restartCount", 0, "state", "running", "startedAt", ts, "lastState"));
+  }
+  json_t *conds = json_array();
+  static const char *const types[] = {"PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady",
+                                      "PodScheduled"};
+  for (size_t k = 0; k < ELEMENTSOF(types); k++)
+    json_array_append_new(conds, json_pack("{s:s,s:s,s:n,s:s}", "type", types[k], "status", "True",
+                                           "lastProbeTime", "lastTransitionTime", ts));
+  _cleanup_json_ json_t *patch =
+      json_pack("{s:{s:s,s:o,s:s,s:[{s:s}],s:s,s:[{s:s}],s:s,s:o}}", "status", "phase", "Running",
+                "conditions", conds, "hostIP", n->ip, "hostIPs", "ip", n->ip, "podIP", ip, "podIPs", "ip", ip,
+                "startTime", jstr(pod, "status.startTime") ?: ts, "containerStatuses", statuses);
+  return client_patch(s->client, s->pods_res, jstr(pod, "metadata.namespace"), jstr(pod, "metadata.name"),
+                      "status", CLIENT_PATCH_STRATEGIC, patch, NULL, err);
+}
+
+static int process(Sim *s, const char *key, Error *err) {
+  _cleanup_json_ json_t *pod = informer_get(s->pods, key);
+  if (!pod)
+    return 0;
+  SimNode *n = sim_node(s, jstr(pod, "spec.nodeName"));
+  if (!n)
+    return 0;
+  if (jpath(pod, "metadata.deletionTimestamp")) {
+    /* The pretend containers stop at once, so the grace period is over as soon as it starts. */
+    ClientDeleteOptions o = {
+        .has_grace_period = true, .grace_period_seconds = 0, .precondition_uid = jstr(pod, "metadata.uid")};
+    int rc = client_delete(s->client, s->pods_res, jstr(pod, "metadata.namespace"),
+                           jstr(pod, "metadata.name"), &o, NULL, err);
+    if (rc >= 0)
+      atomic_fetch_add(&s->deleted, 1);
+    return rc == -ENOENT ? 0 : rc;
+  }
+  if (pod_running(pod))
+    return 0;
+  int rc = start_pod(s, pod, n, err);
+  if (rc >= 0)
+    atomic_fetch_add(&s->started, 1);
+  return rc == -ENOENT ? 0 : rc;
+}
+
+static void *worker_main(void *arg) {
+  Sim *s = arg;
+  char *key;
+  while (workqueue_get(s->queue, &key) == 0) {
+    Error e = ERROR_INIT;
+    int rc = process(s, key, &e);
+    if (rc < 0) {
+      atomic_fetch_add(&s->errors, 1);
+      log_debug(COMPONENT, "msg=\"pod update failed\" pod=%s err=\"%s\"", key, e.message ?: "");
+      workqueue_add_rate_limited(s->queue, key);
+    } else {
+      workqueue_forget(s->queue, key);
+    }
+    error_reset(&e);
+    workqueue_done(s->queue, key);
+    free(key);
+  }
+  return NULL;
+}
+
+/* ---- lifecycle ---- */
+
+static int check_quantity(const char *what, const char *v, Error *err) {
+  Quantity q;
+  if (quantity_parse(v, &q, NULL) < 0 || quantity_sign(&q) <= 0)
+    return error_set(err, -EINVAL, what, "invalid %s \"%s\"", what, v);
+  return 0;
+}
+
+int sim_start(Client *c, const SimOptions *opts, Sim **ret, Error *err) {
+  int rc;
+  if (!opts || opts->count == 0)
+    return error_set(err, -EINVAL, "count", "at least one node is needed");
+  Sim *s = xzalloc(sizeof *s);
+  s->client = c;
+  s->opts = *opts;
+  s->prefix = xstrdup(opts->prefix ?: "sim-");
+  s->cpu = xstrdup(opts->cpu ?: "4");
+  s->memory = xstrdup(opts->memory ?: "16Gi");
+  if (!s->opts.pods)
+    s->opts.pods = 110;
+  pthread_mutex_init(&s->stop_lock, NULL);
+  pthread_cond_init(&s->stop_cond, NULL);
+  s->queue = workqueue_new("sim-pods");
+  workqueue_set_backoff(s->queue, 100000, 10000000);
+  if ((rc = check_quantity("cpu", s->cpu, err)) < 0 || (rc = check_quantity("memory", s->memory, err)) < 0) {
+    sim_stop(s, false);
+    return rc;
+  }
+  s->pods_res = api_resource_find("", "v1", "pods");
+  s->nodes_res = api_resource_find("", "v1", "nodes");
+  s->leases_res = api_resource_find("coordination.k8s.io", "v1", "leases");
+  s->n_nodes = opts->count;
+  s->nodes = xcalloc(s->n_nodes, sizeof *s->nodes);
+  for (size_t i = 0; i < s->n_nodes; i++) {
+    s->nodes[i].name = xasprintf("%s%zu", s->prefix, i);
+    /* InternalIPs in 10.64.0.0/10, one per node. */
+    unsigned k = (unsigned)(i + 1);
+    snprintf(s->nodes[i].ip, sizeof s->nodes[i].ip, "10.%u.%u.%u", (64 + (k >> 16)) & 127, (k >> 8) & 255,
+             k & 255);
+  }
+  uint64_t t0 = now_monotonic_usec();
+  parallel_for(s, s->n_nodes, register_node);
+  if (atomic_load(&s->errors) == s->n_nodes) {
+    sim_stop(s, false);
+    return error_set(err, -EIO, NULL, "no node could be registered (is the server reachable?)");
+  }
+  log_info(COMPONENT, "msg=\"nodes registered\" count=%zu ms=%llu", s->n_nodes,
+           (unsigned long long)((now_monotonic_usec() - t0) / 1000));
+  if ((rc = informer_new(c, s->pods_res, NULL, &s->pods, err)) < 0) {
+    sim_stop(s, true);
+    return rc;
+  }
+  InformerHandlers h = {.on_add = on_add, .on_update = on_update, .userdata = s};
+  informer_add_handlers(s->pods, &h);
+  if ((rc = informer_start(s->pods, err)) < 0) {
+    sim_stop(s, true);
+    return rc;
+  }
+  s->n_workers = opts->workers ? opts->workers : 4;
+  s->workers = xcalloc(s->n_workers, sizeof *s->workers);
+  for (size_t i = 0; i < s->n_workers; i++)
+    pthread_create(&s->workers[i], NULL, worker_main, s);
+  pthread_create(&s->lease_thread, NULL, lease_main, s);
+  s->lease_started = true;
+  *ret = s;
+  return 0;
+}
+
+void sim_stop(Sim *s, bool delete_nodes) {
+  if (!s)
+    return;
+  pthread_mutex_lock(&s->stop_lock);
+  s->stopping = true;
+  pthread_cond_broadcast(&s->stop_cond);
+  pthread_mutex_unlock(&s->stop_lock);
+  if (s->lease_started)
+    pthread_join(s->lease_thread, NULL);
+  if (s->pods)
+    informer_stop(s->pods);
+  workqueue_shutdown(s->queue);
+  for (size_t i = 0; i < s->n_workers; i++)
+    pthread_join(s->workers[i], NULL);
+  if (delete_nodes && s->nodes) {
+    parallel_for(s, s->n_nodes, delete_node);
+    log_info(COMPONENT, "msg=\"nodes deleted\" count=%zu", s->n_nodes);
+  }
+  informer_free(s->pods);
+  workqueue_free(s->queue);
+  for (size_t i = 0; i < s->n_nodes; i++) {
+    free(s->nodes[i].name);
+    free(s->nodes[i].uid);
+  }
+  free(s->nodes);
+  free(s->workers);
+  free(s->prefix);
+  free(s->cpu);
+  free(s->memory);
+  pthread_mutex_destroy(&s->stop_lock);
+  pthread_cond_destroy(&s->stop_cond);
+  free(s);
+}
+
+void sim_get_stats(Sim *s, SimStats *ret) {
+  *ret = (SimStats){.started = atomic_load(&s->started),
+                    .deleted = atomic_load(&s->deleted),
+                    .errors = atomic_load(&s->errors)};
+}
