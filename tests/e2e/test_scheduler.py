@@ -13,9 +13,16 @@ import uuid
 
 import pytest
 
-from conftest import CORACLE_BIN, wait_for
+from conftest import CORACLE_BIN, _make_cluster, wait_for
 
 NODES = ["sim-0", "sim-1", "sim-2"]
+
+
+@pytest.fixture(scope="module")
+def cluster(netns, request):
+    """A server of this module's own: placement depends on every pod of the cluster, so pods left behind
+    by other suites on the shared server must not sit on the simulated nodes."""
+    return _make_cluster(request, 6445)
 
 
 @pytest.fixture(scope="module")
