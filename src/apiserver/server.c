@@ -245,6 +245,7 @@ static void *background(void *arg) {
   ApiServer *s = arg;
   int64_t pending_compact = 0; /* revision seen one interval ago: compacting to it keeps >= one interval */
   uint64_t next_compact = now_monotonic_usec() + (uint64_t)s->opts.compaction_interval_sec * 1000000u;
+  uint64_t next_bootstrap = now_monotonic_usec() + 10u * 1000000u;
   pthread_mutex_lock(&s->bg_lock);
   while (!atomic_load(&s->stopping)) {
     struct timespec ts;
@@ -255,6 +256,14 @@ static void *background(void *arg) {
       break;
     pthread_mutex_unlock(&s->bg_lock);
     registry_finalize_namespaces(s);
+    /* Like kube-apiserver, keep the system namespaces and the kubernetes Service in place: a user's
+     * `kubectl delete svc --all` in default removes it, and it comes back within seconds. */
+    if (now_monotonic_usec() >= next_bootstrap) {
+      _cleanup_error_ Error e = ERROR_INIT;
+      if (registry_bootstrap(s, &e) < 0)
+        log_warn("apiserver", "re-creating system objects: %s", e.message ? e.message : "");
+      next_bootstrap = now_monotonic_usec() + 10u * 1000000u;
+    }
     if (s->opts.compaction_interval_sec > 0 && now_monotonic_usec() >= next_compact) {
       if (pending_compact > store_compacted_revision(s->store)) {
         _cleanup_error_ Error e = ERROR_INIT;
