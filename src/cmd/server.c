@@ -71,6 +71,8 @@ static void server_usage(FILE *f) {
       "  --write-kubeconfig PATH      admin kubeconfig to write (default /etc/coracle/coracle.yaml)\n"
       "  --disable-agent              run no node agent on this machine\n"
       "  --pod-log-dir DIR            the agent's container logs (default /var/log/pods)\n"
+      "  --registries PATH            registries.yaml: mirrors, TLS and credentials of image registries\n"
+      "                               (k3s format; default /etc/coracle/registries.yaml)\n"
       "  --disable-scheduler          run no scheduler in this process\n"
       "  --store-sync full|normal     SQLite durability: full fsyncs every write (default), normal survives\n"
       "                               kill -9 but not power loss\n"
@@ -94,6 +96,7 @@ int cmd_server(int argc, char **argv) {
     OPT_KUBECONFIG,
     OPT_DISABLE_AGENT,
     OPT_POD_LOG_DIR,
+    OPT_REGISTRIES,
     OPT_DISABLE_SCHEDULER,
     OPT_STORE_SYNC,
     OPT_COMPACTION,
@@ -112,6 +115,8 @@ int cmd_server(int argc, char **argv) {
       {"write-kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
       {"disable-agent", no_argument, NULL, OPT_DISABLE_AGENT},
       {"pod-log-dir", required_argument, NULL, OPT_POD_LOG_DIR},
+      {"registries", required_argument, NULL, OPT_REGISTRIES},
+      {"private-registry", required_argument, NULL, OPT_REGISTRIES}, /* k3s' name for the same file */
       {"disable-scheduler", no_argument, NULL, OPT_DISABLE_SCHEDULER},
       {"store-sync", required_argument, NULL, OPT_STORE_SYNC},
       {"etcd-compaction-interval", required_argument, NULL, OPT_COMPACTION},
@@ -138,6 +143,7 @@ int cmd_server(int argc, char **argv) {
   };
   bool disable_agent = false, disable_scheduler = false;
   const char *pod_log_dir = NULL; /* the node agent's; NULL = /var/log/pods */
+  const char *registries = NULL;  /* the node agent's registries.yaml; NULL = /etc/coracle/registries.yaml */
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "hv:", longopts, NULL)) >= 0) {
@@ -181,6 +187,9 @@ int cmd_server(int argc, char **argv) {
       break;
     case OPT_DISABLE_AGENT:
       disable_agent = true;
+      break;
+    case OPT_REGISTRIES:
+      registries = optarg;
       break;
     case OPT_POD_LOG_DIR:
       pod_log_dir = optarg;
@@ -295,7 +304,8 @@ int cmd_server(int argc, char **argv) {
                             .data_dir = o.data_dir,
                             .pod_log_dir = pod_log_dir,
                             .cluster_dns = o.cluster_dns,
-                            .cluster_domain = o.cluster_domain};
+                            .cluster_domain = o.cluster_domain,
+                            .registries_path = registries};
     Error kerr = ERROR_INIT;
     if (client_new_local(o.data_dir, url, &agent_client, &kerr) < 0 ||
         kubelet_start(agent_client, &kopts, &agent, &kerr) < 0)

@@ -129,6 +129,8 @@ int kubelet_start(Client *c, const KubeletOptions *opts, Kubelet **ret, Error *e
       .cluster_domain = dup_or(opts->cluster_domain, "cluster.local"),
   };
   k->node_ip = k->opts.node_ip ? xstrdup(k->opts.node_ip) : kubelet_detect_node_ip();
+  /* Declared before the first goto: the cleanup at `fail` must never see an uninitialised pointer. */
+  _cleanup_free_ char *selector = NULL;
   int rc = runtime_config_init(&k->rt, k->opts.data_dir, k->opts.runc, NULL, err);
   if (rc < 0)
     goto fail;
@@ -142,10 +144,16 @@ int kubelet_start(Client *c, const KubeletOptions *opts, Kubelet **ret, Error *e
   rc = image_service_open(&io, &k->images, err);
   if (rc < 0)
     goto fail;
+  {
+    /* Air-gapped nodes: archives dropped into DATA_DIR/agent/images are imported at start, as k3s does. */
+    _cleanup_error_ Error ie = ERROR_INIT;
+    if (image_import_dir(k->images, &ie) < 0)
+      log_warn("kubelet", "msg=\"importing image archives failed\" err=\"%s\"", ie.message ? ie.message : "");
+  }
   rc = kubelet_node_register(k, err);
   if (rc < 0)
     goto fail;
-  _cleanup_free_ char *selector = xasprintf("spec.nodeName=%s", k->opts.node_name);
+  selector = xasprintf("spec.nodeName=%s", k->opts.node_name);
   InformerOptions iopts = {.field_selector = selector};
   rc = informer_new(c, api_resource_find("", "v1", "pods"), &iopts, &k->pods, err);
   if (rc < 0)
