@@ -214,3 +214,11 @@ char *schema_go_sprint(json_t *v);
  * ("io.k8s.api.apps.v1.Deployment"), kinds tagged with x-kubernetes-group-version-kind (what `kubectl
  * explain` looks for). NULL if nothing is served in that group/version. New reference. */
 json_t *schema_openapi_v3(const char *group, const char *version);
+
+/* The OpenAPI v2 document /openapi/v2 serves to kubectl 1.27 and 1.28, encoded as gnostic's openapi.v2
+ * Document protobuf (the only form they accept): every served kind's paths and the definitions of
+ * schema_openapi_v3, all group-versions in one document (schema-openapi2.c says what differs from v3).
+ * *ret (caller frees) and *ret_len are set on success; fails only if the v3 documents are malformed. */
+int schema_openapi_v2_protobuf(uint8_t **ret, size_t *ret_len, Error *err);
+/* The same from given v3 documents (n_docs of them, borrowed); for tests. */
+int schema_openapi_v2_from_v3(json_t *const *docs, size_t n_docs, uint8_t **ret, size_t *ret_len, Error *err);

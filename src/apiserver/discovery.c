@@ -2,13 +2,15 @@
  * (/api, /apis, /api/v1, /apis/G/V), aggregated discovery (apidiscovery.k8s.io v2 and v2beta1, only when
  * the client's Accept asks for exactly that, since the Content-Type is what kubectl keys on), and the
  * OpenAPI v3 index and per group-version documents that `kubectl apply -f` checks for a PATCH operation
- * with a fieldValidation parameter before it sends anything. All documents derive from kinds.c. */
+ * with a fieldValidation parameter before it sends anything, and the protobuf OpenAPI v2 document kubectl
+ * 1.27/1.28 validate manifests against. All documents derive from kinds.c. */
 #include <errno.h>
 #include <pthread.h>
 
 #include "api/jsonutil.h"
 #include "api/schema.h"
 #include "apiserver/apiserver-internal.h"
+#include "base/log.h"
 #include "config.h"
 
 static json_t *verbs_array(const char *verbs) {
@@ -178,14 +180,45 @@ static const char *openapi_gv_text(const char *group, const char *version) {
   return found;
 }
 
+/* ---- OpenAPI v2 ---- */
+
+/* What kubectl asks for, and what kube-apiserver answers: the '@' is not valid in a media type that Go's
+ * mime package parses, and kubectl refuses such a Content-Type, so the answer spells it with a dot. */
+#define OPENAPI_V2_PROTOBUF_ACCEPT "com.github.proto-openapi.spec.v2"
+#define OPENAPI_V2_PROTOBUF "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+
+/* Built on first use and kept for the life of the process, like the v3 documents. */
+static pthread_once_t openapi_v2_once = PTHREAD_ONCE_INIT;
+static uint8_t *openapi_v2_data;
+static size_t openapi_v2_len;
+
+static void openapi_v2_build(void) {
+  _cleanup_error_ Error err = ERROR_INIT;
+  if (schema_openapi_v2_protobuf(&openapi_v2_data, &openapi_v2_len, &err) < 0)
+    log_error("apiserver", "building the OpenAPI v2 document: %s", err.message);
+}
+
+static void respond_openapi_v2(HttpResponse *resp, const HttpRequest *req) {
+  /* Only the protobuf form is served: kubectl never asks for v2 JSON, and a JSON body sent to a client
+   * that asked for protobuf breaks it (kubectl-wire.md §5). */
+  const char *accept = http_header(req, "Accept");
+  if (accept && strstr(accept, OPENAPI_V2_PROTOBUF_ACCEPT) && strstr(accept, "protobuf")) {
+    pthread_once(&openapi_v2_once, openapi_v2_build);
+    if (openapi_v2_data) {
+      http_respond_raw(resp, 200, OPENAPI_V2_PROTOBUF, (const char *)openapi_v2_data, openapi_v2_len);
+      return;
+    }
+  }
+  json_t *st = json_pack("{s:s,s:s,s:{},s:s,s:s,s:s,s:i}", "kind", "Status", "apiVersion", "v1", "metadata",
+                         "status", "Failure", "message",
+                         "the OpenAPI v2 document is served as protobuf only; use /openapi/v3 for JSON",
+                         "reason", "NotFound", "code", 404);
+  http_respond_json(resp, 404, st);
+}
+
 static bool handle_openapi(ApiServer *s, HttpRequest *req, HttpResponse *resp) {
   if (req->segc == 2 && streq(req->segv[1], "v2")) {
-    /* kubectl needs protobuf here; JSON would break it, so say there is none (see kubectl-wire.md). */
-    json_t *st =
-        json_pack("{s:s,s:s,s:{},s:s,s:s,s:s,s:i}", "kind", "Status", "apiVersion", "v1", "metadata",
-                  "status", "Failure", "message", "the OpenAPI v2 document is not served; use /openapi/v3",
-                  "reason", "NotFound", "code", 404);
-    http_respond_json(resp, 404, st);
+    respond_openapi_v2(resp, req);
     return true;
   }
   if (req->segc < 2 || !streq(req->segv[1], "v3"))

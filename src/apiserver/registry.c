@@ -11,6 +11,7 @@
 #include "api/patch.h"
 #include "api/validate.h"
 #include "apiserver/apiserver-internal.h"
+#include "apiserver/apply.h"
 #include "base/log.h"
 #include "base/strv.h"
 
@@ -295,6 +296,7 @@ static int create_stored(ApiServer *s, const ApiResource *r, const char *ns, jso
       pthread_mutex_unlock(&s->alloc_lock);
     return status_invalid(err, r, name_copy);
   }
+  apply_track_create(r, obj);
   _cleanup_free_ char *key = registry_key(r, ns, name_copy);
   if (dry_run) {
     if (alloc)
@@ -394,6 +396,7 @@ static int prepare_update(ApiServer *s, const ApiResource *r, const char *sub, j
       g++;
     json_object_set_new(jobj(obj, "metadata"), "generation", json_integer(g));
   }
+  apply_track_update(r, sub, obj, old);
   return 0;
 }
 

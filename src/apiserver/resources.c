@@ -13,6 +13,7 @@
 #include "api/selector.h"
 #include "api/table.h"
 #include "apiserver/apiserver-internal.h"
+#include "apiserver/apply.h"
 #include "apiserver/binding.h"
 #include "apiserver/podlog.h"
 #include "base/base64.h"
@@ -820,18 +821,23 @@ static void handle_update(ApiServer *s, HttpRequest *req, HttpResponse *resp, co
 static void handle_patch(ApiServer *s, HttpRequest *req, HttpResponse *resp, const Target *t) {
   _cleanup_error_ Error e = ERROR_INIT;
   const char *ct = http_header(req, "Content-Type");
-  if (ct && startswith(ct, "application/apply-patch")) {
-    respond_errorf(resp, -EPROTONOSUPPORT, 415, "UnsupportedMediaType",
-                   "server-side apply (application/apply-patch+yaml) is not implemented yet in coracle; use "
-                   "client-side `kubectl apply`");
-    return;
-  }
   int rc = 0;
   bool dr = dry_run(req, &e, &rc);
   SchemaCheckMode mode = SCHEMA_CHECK_WARN;
   _cleanup_strv_free_ char **unknown = NULL;
   if (rc >= 0)
     rc = field_validation(req, "PatchOptions", &mode, &e);
+  if (rc >= 0 && ct && startswith(ct, "application/apply-patch")) { /* server-side apply: apply.c */
+    _cleanup_cache_obj_ CacheObj *o = NULL;
+    int status = 200;
+    if (apply_patch(s, req, t->res, t->ns, t->name, t->sub, mode, dr, &o, &status, &unknown, &e) < 0) {
+      respond_error(resp, &e, t->res, t->name);
+      return;
+    }
+    respond_object(req, resp, t->res, o, status);
+    warn_unknown(resp, unknown);
+    return;
+  }
   _cleanup_json_ json_t *patch = NULL;
   if (rc >= 0 && req->body_len == 0)
     rc = error_setk(&e, -EBADMSG, 400, "BadRequest", "the request body is empty");
@@ -962,6 +968,9 @@ void resources_handle(ApiServer *s, HttpRequest *req, HttpResponse *resp) {
     respond_error(resp, &e, NULL, NULL);
     return;
   }
+  /* The request's field manager, for the managedFields the registry records on writes. */
+  _cleanup_(apply_request_endp) int request = apply_request_begin(req, t.sub);
+  (void)request;
   const char *m = req->method;
   if (t.sub) {
     const ApiSubresource *sr = api_subresource_find(t.res, t.sub);

@@ -339,7 +339,7 @@ int runtime_spec_build(const RuntimeSpecInput *in, json_t **ret, Error *err) {
   _cleanup_json_ json_t *args = runtime_spec_args(c, in->image_config, env);
   if (json_array_size(args) == 0)
     return error_set(err, -EINVAL, NULL, "failed to generate container spec: no command specified");
-  int64_t uid, gid;
+  int64_t uid = 0, gid = 0;
   int rc = resolve_user(in, &uid, &gid, err);
   if (rc < 0)
     return rc;
