@@ -1,10 +1,12 @@
 #!/bin/sh
 # Quick API server figures (one run each, not medians): a release build in a network namespace of its own,
-# driven by wrk (Debian package) with the admin bearer token. Usage: bench/quick-apiserver.sh (as root; SYNC=normal optional).
+# driven by wrk (Debian package) with the admin bearer token. Usage: bench/quick-apiserver.sh (as root; SYNC=normal optional). Needs Debian's wrk.
+set -eu
 NS=cq-$$; D=$(mktemp -d /tmp/cq.XXXXXX); BIN=${CORACLE_BIN:-$(cd "$(dirname "$0")/.." && pwd)/build/coracle}
 ip netns add $NS; ip -n $NS link set lo up
 nsenter --net=/run/netns/$NS $BIN server --data-dir $D/data --write-kubeconfig $D/kc --bind-address 127.0.0.1 --disable-agent --disable-scheduler --store-sync ${SYNC:-full} >$D/log 2>&1 &
 PID=$!
+trap 'kill $PID 2>/dev/null || true; ip netns del $NS 2>/dev/null || true; rm -rf $D' EXIT
 for i in $(seq 100); do [ -f $D/kc ] && break; sleep 0.1; done; sleep 1
 echo "idle RSS kB: $(grep VmRSS /proc/$PID/status | awk '{print $2}')"
 TOK=$(cat $D/data/server/tls/token); export TOK
