@@ -7,9 +7,11 @@
  *   populate  POST --count ConfigMaps as fast as possible, then stop (setup for list and the RSS figures)
  *   watch     open --watchers watches at the current resourceVersion; then, per round, create one object
  *             and time until every watcher has received its event
- * Each run prints one line of key=value pairs that bench/run-apiserver.sh turns into medians. The client
- * shares the machine with the server, so it does as little as it can per request: responses are parsed
- * only as far as HTTP framing needs (status, Content-Length, chunked) and bodies are never decoded. */
+ * Each run prints one line of key=value pairs that bench/run-apiserver.sh turns into medians; with
+ * --server-pid it includes the server's VmRSS and where the CPU went (server, this client, anything else on
+ * the machine), so that a run disturbed by other work can be recognised. The client shares the machine with
+ * the server, so it does as little as it can per request: responses are parsed only as far as HTTP framing
+ * needs (status, Content-Length, chunked) and bodies are never decoded. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -63,6 +65,7 @@ typedef struct Options {
   unsigned rounds;
   unsigned value_size;
   pid_t server_pid;
+  const char *tag; /* printed after the mode: describes what the client cannot see (the server's flags) */
 } Options;
 
 /* Set once in main before any thread starts, read-only afterwards. */
@@ -121,6 +124,8 @@ static int conn_open(Conn *c) {
     conn_close(c);
     return r;
   }
+  /* Parsers search the receive buffer before the first read: give it storage now. */
+  buf_reserve(&c->in, 32768);
   gnutls_init(&c->tls, GNUTLS_CLIENT);
   gnutls_set_default_priority(c->tls);
   gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, creds);
@@ -240,9 +245,9 @@ static int read_head(Conn *c, Head *h) {
 }
 
 /* Takes one whole chunk of a chunked body from what has been received. 1 = a data chunk was taken (appended
- * to body if given, its newlines counted: a watch event ends with one), 2 = the last chunk, 0 = not all
- * there yet, <0 = malformed. */
-static int chunk_take(Conn *c, Buf *body, size_t *newlines) {
+ * to body if given, its size added to *bytes, its newlines counted: a watch event ends with one), 2 = the
+ * last chunk, 0 = not all there yet, <0 = malformed. */
+static int chunk_take(Conn *c, Buf *body, size_t *bytes, size_t *newlines) {
   const char *p = conn_data(c);
   size_t avail = conn_avail(c);
   const char *eol = memmem(p, avail, "\r\n", 2);
@@ -264,6 +269,8 @@ static int chunk_take(Conn *c, Buf *body, size_t *newlines) {
     return 0;
   if (body)
     buf_append(body, p + head, size);
+  if (bytes)
+    *bytes += size;
   if (newlines)
     for (const char *q = p + head; (q = memchr(q, '\n', (size_t)(p + head + size - q))); q++)
       (*newlines)++;
@@ -276,17 +283,12 @@ static int read_body(Conn *c, const Head *h, Buf *body, size_t *ret_len) {
   size_t total = 0;
   if (h->chunked) {
     for (;;) {
-      size_t before = body ? body->len : 0;
-      int r = chunk_take(c, body, NULL);
+      int r = chunk_take(c, body, &total, NULL);
       if (r < 0)
         return r;
       if (r == 2)
         break;
-      if (r == 1) {
-        total += body ? body->len - before : 0;
-        continue;
-      }
-      if ((r = conn_fill_wait(c)) < 0)
+      if (r == 0 && (r = conn_fill_wait(c)) < 0)
         return r;
     }
   } else if (h->content_length > 0) {
@@ -329,21 +331,24 @@ static void build_get(Buf *b, const char *path) {
 }
 
 /* Headers and body go out as one buffer: one TLS record, one write. */
+static void build_post(Buf *b, const char *path, const Buf *body) {
+  buf_reset(b);
+  buf_printf(b,
+             "POST %s HTTP/1.1\r\nHost: %s:%d\r\nAuthorization: Bearer %s\r\nAccept: application/json\r\n"
+             "Content-Type: application/json\r\nContent-Length: %zu\r\nUser-Agent: bench-apiserver\r\n\r\n",
+             path, opt.host, opt.port, opt.token, body->len);
+  buf_append(b, body->data, body->len);
+}
+
 static void build_create(Buf *b, const char *name) {
-  Buf body = BUF_INIT;
+  _cleanup_buf_ Buf body = BUF_INIT;
   buf_printf(
       &body,
       "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"%s\",\"labels\":{\"app\":"
       "\"bench\"}},\"data\":{\"value\":\"%s\"}}",
       name, value_text);
-  buf_reset(b);
-  buf_printf(b,
-             "POST /api/v1/namespaces/%s/configmaps HTTP/1.1\r\nHost: %s:%d\r\nAuthorization: Bearer %s\r\n"
-             "Accept: application/json\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-             "User-Agent: bench-apiserver\r\n\r\n",
-             opt.ns, opt.host, opt.port, opt.token, body.len);
-  buf_append(b, body.data, body.len);
-  buf_free(&body);
+  _cleanup_free_ char *path = xasprintf("/api/v1/namespaces/%s/configmaps", opt.ns);
+  build_post(b, path, &body);
 }
 
 /* ---- latency samples ---- */
@@ -384,6 +389,52 @@ static long rss_kb(pid_t pid) {
     return -1;
   const char *p = strstr(s, "VmRSS:");
   return p ? strtol(p + 6, NULL, 10) : -1;
+}
+
+/* Where the machine's CPU time went during a run. The machine may be shared, so a figure is only
+ * trustworthy when "other" (neither this client nor the server) stayed small; every report includes it. */
+typedef struct CpuSample {
+  double machine; /* busy seconds of all CPUs: everything but idle and iowait */
+  double server;
+  double client;
+} CpuSample;
+
+static double ticks_to_sec(unsigned long long t) {
+  static long hz;
+  if (!hz)
+    hz = sysconf(_SC_CLK_TCK);
+  return (double)t / (double)hz;
+}
+
+static void cpu_sample(CpuSample *c) {
+  *c = (CpuSample){0};
+  _cleanup_free_ char *stat = NULL;
+  unsigned long long v[8] = {0};
+  if (read_file("/proc/stat", &stat, NULL) >= 0 &&
+      sscanf(stat, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+             &v[6], &v[7]) == 8)
+    c->machine = ticks_to_sec(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]); /* v[3] idle, v[4] iowait */
+  if (opt.server_pid > 0) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)opt.server_pid);
+    _cleanup_free_ char *ps = NULL;
+    /* utime and stime are the 12th and 13th fields after the parenthesised command name. */
+    const char *p = read_file(path, &ps, NULL) >= 0 ? strrchr(ps, ')') : NULL;
+    unsigned long long ut, st;
+    if (p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2)
+      c->server = ticks_to_sec(ut + st);
+  }
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) == 0)
+    c->client = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* " cpu_server=S cpu_client=C cpu_other=O": CPU-seconds spent between a and b, per wall second. */
+static void cpu_print(const CpuSample *a, const CpuSample *b, double secs) {
+  double server = b->server - a->server, client = b->client - a->client;
+  double other = MAX(0.0, (b->machine - a->machine) - server - client);
+  printf(" cpu_server=%.2f cpu_client=%.2f cpu_other=%.2f", server / secs, client / secs, other / secs);
 }
 
 /* ---- request loops: get, list, create, populate ---- */
@@ -462,27 +513,41 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-/* Makes sure the object that get mode reads exists. */
-static int ensure_get_object(void) {
+/* Creates what a mode needs before the clock starts: the namespace (unless "default") and, for get, the
+ * object read. Already existing is fine. */
+static int prepare(void) {
   Conn c;
   int r = conn_open(&c);
   if (r < 0)
     return r;
   _cleanup_buf_ Buf req = BUF_INIT;
-  build_create(&req, opt.name);
   Head h;
-  r = roundtrip(&c, &req, &h, NULL, NULL);
+  if (!streq(opt.ns, "default")) {
+    _cleanup_buf_ Buf body = BUF_INIT;
+    buf_printf(&body, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\"}}",
+               opt.ns);
+    build_post(&req, "/api/v1/namespaces", &body);
+    if ((r = roundtrip(&c, &req, &h, NULL, NULL)) < 0 || (h.status != 201 && h.status != 409)) {
+      fprintf(stderr, "bench-apiserver: cannot create namespace %s (status %d)\n", opt.ns,
+              r < 0 ? 0 : h.status);
+      conn_close(&c);
+      return -EPROTO;
+    }
+  }
+  if (opt.mode == MODE_GET) {
+    build_create(&req, opt.name);
+    if ((r = roundtrip(&c, &req, &h, NULL, NULL)) < 0 || (h.status != 201 && h.status != 409)) {
+      fprintf(stderr, "bench-apiserver: cannot create %s/%s (status %d)\n", opt.ns, opt.name,
+              r < 0 ? 0 : h.status);
+      conn_close(&c);
+      return -EPROTO;
+    }
+  }
   conn_close(&c);
-  if (r < 0)
-    return r;
-  return h.status == 201 || h.status == 409 ? 0 : -EPROTO;
+  return 0;
 }
 
 static int run_workers(void) {
-  if (opt.mode == MODE_GET && ensure_get_object() < 0) {
-    fprintf(stderr, "bench-apiserver: cannot create %s/%s\n", opt.ns, opt.name);
-    return 1;
-  }
   Worker *w = xcalloc(opt.threads, sizeof *w);
   pthread_barrier_init(&ready_barrier, NULL, opt.threads + 1);
   pthread_barrier_init(&go_barrier, NULL, opt.threads + 1);
@@ -495,6 +560,8 @@ static int run_workers(void) {
   }
   /* Connections and handshakes are done before the clock starts. */
   pthread_barrier_wait(&ready_barrier);
+  CpuSample cpu0, cpu1;
+  cpu_sample(&cpu0);
   uint64_t start = now_monotonic_usec();
   deadline_usec = start + (uint64_t)(opt.duration * 1e6);
   pthread_barrier_wait(&go_barrier);
@@ -513,15 +580,18 @@ static int run_workers(void) {
     free(w[i].lat.v);
   }
   double secs = (double)(now_monotonic_usec() - start) / 1e6;
+  cpu_sample(&cpu1);
   qsort(all.v, all.n, sizeof *all.v, cmp_u32);
-  printf("mode=%s threads=%u seconds=%.2f ok=%llu errors=%llu rate=%.1f p50_us=%u p99_us=%u "
+  printf("mode=%s%s%s threads=%u seconds=%.2f ok=%llu errors=%llu rate=%.1f p50_us=%u p99_us=%u "
          "bytes_per_resp=%llu",
-         mode_names[opt.mode], opt.threads, secs, (unsigned long long)ok, (unsigned long long)errors,
-         (double)ok / secs, lat_pct(&all, 50), lat_pct(&all, 99), (unsigned long long)(ok ? bytes / ok : 0));
+         mode_names[opt.mode], opt.tag ? " " : "", opt.tag ? opt.tag : "", opt.threads, secs,
+         (unsigned long long)ok, (unsigned long long)errors, (double)ok / secs, lat_pct(&all, 50),
+         lat_pct(&all, 99), (unsigned long long)(ok ? bytes / ok : 0));
   if (bad_status)
     printf(" bad_status=%d", bad_status);
   if (opt.server_pid > 0)
     printf(" rss_kb=%ld", rss_kb(opt.server_pid));
+  cpu_print(&cpu0, &cpu1, secs);
   printf("\n");
   free(all.v);
   free(w);
@@ -535,7 +605,8 @@ static int run_workers(void) {
 typedef struct WatchConn {
   Conn conn;
   size_t events;     /* events (lines) received so far */
-  uint64_t got_usec; /* when this round's event arrived */
+  size_t base;       /* events before this round's write */
+  uint64_t got_usec; /* when this round's event arrived; 0 = not yet */
   bool dead;
 } WatchConn;
 
@@ -565,7 +636,7 @@ static int current_revision(Conn *c, char rv[static 24]) {
 static int watch_drain(WatchConn *w) {
   for (int i = 0; i < 1024; i++) {
     for (int k = 0; k < 1024; k++) {
-      int r = chunk_take(&w->conn, NULL, &w->events);
+      int r = chunk_take(&w->conn, NULL, NULL, &w->events);
       if (r < 0 || r == 2)
         return -EPIPE;
       if (r == 0)
@@ -583,6 +654,11 @@ static int watch_drain(WatchConn *w) {
 static int cmp_u64(const void *a, const void *b) {
   uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
   return x < y ? -1 : x > y;
+}
+
+/* A round that timed out sorts last (UINT64_MAX) and prints as -1. */
+static long long usec_or_none(uint64_t v) {
+  return v == UINT64_MAX ? -1 : (long long)v;
 }
 
 static int run_watch(void) {
@@ -632,11 +708,19 @@ static int run_watch(void) {
   uint64_t all_usec[MAX_ROUNDS], median_usec[MAX_ROUNDS];
   uint64_t *each = xcalloc(opt.watchers, sizeof *each);
   unsigned missed = 0;
+  CpuSample cpu0, cpu1;
+  cpu_sample(&cpu0);
+  uint64_t rounds_start = now_monotonic_usec();
   for (unsigned round = 0; round < opt.rounds; round++) {
     char name[128];
     snprintf(name, sizeof name, "%s-w%u", opt.prefix, round);
     _cleanup_buf_ Buf post = BUF_INIT;
     build_create(&post, name);
+    /* Any event after the write counts as the round's: the namespace must have no other writers. */
+    for (unsigned i = 0; i < opt.watchers; i++) {
+      wc[i].base = wc[i].events;
+      wc[i].got_usec = 0;
+    }
     unsigned done = 0;
     uint64_t t0 = now_monotonic_usec();
     if ((r = conn_send(&wr, post.data, post.len)) < 0) {
@@ -651,12 +735,11 @@ static int run_watch(void) {
       uint64_t now = now_monotonic_usec();
       for (int i = 0; i < n; i++) {
         WatchConn *w = &wc[evs[i].data.u32];
-        size_t before = w->events;
         if (!w->dead && watch_drain(w) < 0) {
           w->dead = true;
           epoll_ctl(ep, EPOLL_CTL_DEL, w->conn.fd, NULL);
         }
-        if (before <= round && w->events > round) {
+        if (!w->got_usec && w->events > w->base) {
           w->got_usec = now;
           done++;
         }
@@ -670,27 +753,28 @@ static int run_watch(void) {
     size_t k = 0;
     uint64_t last = 0;
     for (unsigned i = 0; i < opt.watchers; i++)
-      if (wc[i].events > round) {
+      if (wc[i].got_usec) {
         each[k++] = wc[i].got_usec - t0;
         last = MAX(last, wc[i].got_usec - t0);
       }
     missed += opt.watchers - (unsigned)k;
     qsort(each, k, sizeof *each, cmp_u64);
     all_usec[round] = done == opt.watchers ? last : UINT64_MAX;
-    median_usec[round] = k ? each[k / 2] : 0;
-    /* Catch up any watcher that missed the round so the next one starts even. */
-    for (unsigned i = 0; i < opt.watchers; i++)
-      if (wc[i].events <= round)
-        wc[i].events = round + 1;
+    median_usec[round] = k ? each[k / 2] : UINT64_MAX;
     usleep(200 * 1000);
   }
+  double rounds_sec = (double)(now_monotonic_usec() - rounds_start) / 1e6;
+  cpu_sample(&cpu1);
   qsort(all_usec, opt.rounds, sizeof *all_usec, cmp_u64);
   qsort(median_usec, opt.rounds, sizeof *median_usec, cmp_u64);
-  printf("mode=watch watchers=%u rounds=%u open_sec=%.2f all_p50_us=%llu all_max_us=%llu each_p50_us=%llu "
-         "missed=%u rss_kb=%ld\n",
-         opt.watchers, opt.rounds, open_sec, (unsigned long long)all_usec[opt.rounds / 2],
-         (unsigned long long)all_usec[opt.rounds - 1], (unsigned long long)median_usec[opt.rounds / 2],
-         missed, rss);
+  printf(
+      "mode=watch%s%s watchers=%u rounds=%u open_sec=%.2f all_p50_us=%lld all_max_us=%lld each_p50_us=%lld "
+      "missed=%u rss_kb=%ld",
+      opt.tag ? " " : "", opt.tag ? opt.tag : "", opt.watchers, opt.rounds, open_sec,
+      usec_or_none(all_usec[opt.rounds / 2]), usec_or_none(all_usec[opt.rounds - 1]),
+      usec_or_none(median_usec[opt.rounds / 2]), missed, rss);
+  cpu_print(&cpu0, &cpu1, rounds_sec);
+  printf("\n");
   for (unsigned i = 0; i < opt.watchers; i++)
     conn_close(&wc[i].conn);
   conn_close(&wr);
@@ -719,7 +803,8 @@ static void usage(FILE *f) {
         "  --watchers N           watch: connections (default 1000)\n"
         "  --rounds N             watch: writes to time (default 5)\n"
         "  --value-size BYTES     size of each ConfigMap's data value (default 128)\n"
-        "  --server-pid PID       report the server's VmRSS (watch: with all watchers open)\n",
+        "  --server-pid PID       report the server's VmRSS (watch: with all watchers open) and CPU time\n"
+        "  --tag KEY=VALUE        copied into the result line (e.g. the server's sync=full)\n",
         f);
 }
 
@@ -759,7 +844,8 @@ int main(int argc, char **argv) {
     O_WATCHERS,
     O_ROUNDS,
     O_VALUE_SIZE,
-    O_PID
+    O_PID,
+    O_TAG,
   };
   static const struct option longopts[] = {
       {"host", required_argument, NULL, O_HOST},
@@ -775,6 +861,7 @@ int main(int argc, char **argv) {
       {"rounds", required_argument, NULL, O_ROUNDS},
       {"value-size", required_argument, NULL, O_VALUE_SIZE},
       {"server-pid", required_argument, NULL, O_PID},
+      {"tag", required_argument, NULL, O_TAG},
       {"help", no_argument, NULL, 'h'},
       {0},
   };
@@ -825,6 +912,9 @@ int main(int argc, char **argv) {
     case O_PID:
       opt.server_pid = (pid_t)parse_uint(optarg, "--server-pid", 1, 1u << 30);
       break;
+    case O_TAG:
+      opt.tag = optarg;
+      break;
     case 'h':
       usage(stdout);
       return 0;
@@ -863,6 +953,8 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   raise_nofile((opt.mode == MODE_WATCH ? opt.watchers : opt.threads) + 64);
 
+  if (prepare() < 0)
+    return 1;
   int rc = opt.mode == MODE_WATCH ? run_watch() : run_workers();
   gnutls_certificate_free_credentials(creds);
   free(value_text);
