@@ -47,35 +47,9 @@ int registry_get(ApiServer *s, const ApiResource *r, const char *ns, const char 
 
 /* ---- names ---- */
 
-static bool is_dns1123_label(const char *s, size_t max) {
-  size_t n = strlen(s);
-  if (n == 0 || n > max)
-    return false;
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (!alnum && !(c == '-' && i > 0 && i < n - 1))
-      return false;
-  }
-  return true;
-}
-
-static bool is_dns1123_subdomain(const char *s) {
-  size_t n = strlen(s);
-  if (n == 0 || n > 253)
-    return false;
-  _cleanup_free_ char *copy = xstrdup(s);
-  char *save = NULL;
-  if (s[0] == '.' || s[n - 1] == '.' || strstr(s, ".."))
-    return false;
-  for (char *part = strtok_r(copy, ".", &save); part; part = strtok_r(NULL, ".", &save))
-    if (!is_dns1123_label(part, 253))
-      return false;
-  return true;
-}
-
+/* DNS-1035 label: a DNS-1123 label that starts with a letter (Service names). */
 static bool is_dns1035_label(const char *s) {
-  return is_dns1123_label(s, 63) && s[0] >= 'a' && s[0] <= 'z';
+  return validate_dns1123_label(s) && s[0] >= 'a' && s[0] <= 'z';
 }
 
 /* Validates metadata.name the way each kind's strategy does; adds a cause and returns false if invalid. */
@@ -89,7 +63,7 @@ static bool validate_name(const ApiResource *r, const char *name, Error *err) {
     return true;
   }
   if (streq(r->resource, "namespaces")) {
-    if (!is_dns1123_label(name, 63)) {
+    if (!validate_dns1123_label(name)) {
       error_add_cause(
           err, "FieldValueInvalid", "metadata.name",
           "Invalid value: \"%s\": a lowercase RFC 1123 label must consist of lower case "
@@ -112,7 +86,7 @@ static bool validate_name(const ApiResource *r, const char *name, Error *err) {
     }
     return true;
   }
-  if (!is_dns1123_subdomain(name)) {
+  if (!validate_dns1123_subdomain(name)) {
     error_add_cause(
         err, "FieldValueInvalid", "metadata.name",
         "Invalid value: \"%s\": a lowercase RFC 1123 subdomain must consist of lower case "
