@@ -17,7 +17,8 @@ sources_for() {
   fuzz-protobuf) echo "src/api/protobuf*.c src/api/schema*.c src/api/quantity.c src/api/jsonutil.c" ;;
   fuzz-decode) echo "src/api/jsonutil.c" ;;
   fuzz-quantity) echo "src/api/quantity.c" ;;
-  fuzz-image-ref) echo "src/agent/images/*.c src/api/jsonutil.c" ;;
+  fuzz-image-ref) echo "src/agent/images/*.c src/client/httpc*.c src/api/jsonutil.c" ;;
+  fuzz-http) echo "src/client/httpc-parse.c" ;;
   *) echo "" ;;
   esac
 }
@@ -25,7 +26,7 @@ targets=${*:-$(ls tests/fuzz/*.c | xargs -n1 basename | sed 's/\.c$//')}
 for t in $targets; do
   # shellcheck disable=SC2046
   clang $CFLAGS $base $(ls $(sources_for "$t") 2>/dev/null) "tests/fuzz/$t.c" -ljansson -lyaml -lpthread \
-    $(pkg-config --libs libcurl libarchive gnutls 2>/dev/null || true) -o "$out/$t"
+    $(pkg-config --libs libarchive gnutls 2>/dev/null || true) -o "$out/$t"
   mkdir -p "$out/corpus-$t"
   echo "== $t ($secs s)"
   "$out/$t" -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 "$out/corpus-$t" 2>&1 | tail -3

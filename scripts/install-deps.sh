@@ -2,8 +2,8 @@
 # Installs the Debian packages coracle needs to build, run and test, when some are missing (Debian 12, root).
 set -eu
 PKGS="gcc meson ninja-build pkg-config libmicrohttpd-dev libgnutls28-dev libjansson-dev libyaml-dev
-libsqlite3-dev libcurl4-gnutls-dev libarchive-dev libcmocka-dev clang-format python3-pytest iproute2 util-linux openssl
-docker-registry skopeo busybox-static apache2-utils zstd runc"
+libsqlite3-dev libarchive-dev libcmocka-dev clang-format python3-pytest iproute2 util-linux openssl
+docker-registry skopeo busybox-static apache2-utils zstd runc libnftables-dev nftables zlib1g-dev"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

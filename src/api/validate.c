@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 
+#include "api/cron.h"
 #include "api/jsonutil.h"
 #include "api/selector.h"
 #include "base/buf.h"
@@ -580,8 +581,13 @@ static void validate_job(V *v, json_t *obj) {
 
 static void validate_cronjob(V *v, json_t *obj) {
   json_t *spec = json_object_get(obj, "spec");
+  CronSchedule sched;
+  Error cerr = ERROR_INIT;
   if (isempty(jstr(spec, "schedule")))
     required(v, "spec.schedule", NULL);
+  else if (cron_parse(jstr(spec, "schedule"), &sched, &cerr) < 0)
+    invalid_str(v, "spec.schedule", jstr(spec, "schedule"), cerr.message);
+  error_reset(&cerr);
   static const char *const policies[] = {"Allow", "Forbid", "Replace", NULL};
   check_enum(v, spec, "concurrencyPolicy", "spec", policies);
   validate_pod_spec(v, jpath(spec, "jobTemplate.spec.template.spec"), "spec.jobTemplate.spec.template.spec",

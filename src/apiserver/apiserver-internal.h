@@ -27,6 +27,7 @@ struct ApiServer {
   pthread_mutex_t alloc_lock; /* serialises Service IP / NodePort allocation with the create */
   uint32_t svc_net, svc_mask; /* service CIDR, host order */
   char *openapi_root;         /* cached /openapi/v3 document */
+  struct Metrics *metrics;    /* metrics.c: sample store and scraper */
 };
 
 /* ---- registry.c ---- */
@@ -74,6 +75,16 @@ int status_conflict(Error *e, const ApiResource *r, const char *name, const char
 
 /* Answers /version, /api, /apis, /api/v1, /apis/G/V, /openapi/... ; returns false if path is not one. */
 bool discovery_handle(ApiServer *s, HttpRequest *req, HttpResponse *resp);
+
+/* ---- metrics.c (metrics.k8s.io; see metrics.h) ---- */
+
+int metrics_start(ApiServer *s, Error *err);
+void metrics_stop(ApiServer *s);
+/* Answers /apis/metrics.k8s.io/...; false if path is not under it. */
+bool metrics_handle(ApiServer *s, HttpRequest *req, HttpResponse *resp);
+/* The group's entry in /apis (APIGroup) and in aggregated discovery (APIGroupDiscovery). New objects. */
+json_t *metrics_group_entry(void);
+json_t *metrics_aggregated_group(void);
 
 /* ---- resources.c ---- */
 

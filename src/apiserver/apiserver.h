@@ -21,6 +21,8 @@ typedef struct ApiServerOptions {
   StoreSync store_sync;
   int64_t compaction_interval_sec; /* 300 */
   size_t watch_cache_events;       /* ring size */
+  int metrics_resolution_ms;       /* metrics scrape period; 0 = 15 s (metrics-server's) */
+  int64_t event_ttl_sec;           /* --event-ttl: Events not written for this long are deleted; 0 = 1 h */
 } ApiServerOptions;
 
 typedef struct ApiServer ApiServer;

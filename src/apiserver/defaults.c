@@ -36,9 +36,39 @@ static bool image_is_latest(const char *image) {
   return !colon || streq(colon + 1, "latest");
 }
 
+/* A probe's or hook's httpGet path and scheme; a probe's timing (zero counts as unset, as in Kubernetes). */
+static void default_http_get(json_t *h) {
+  json_t *g = json_object_get(h, "httpGet");
+  if (!json_is_object(g))
+    return;
+  set_default(g, "path", json_string("/"));
+  set_default(g, "scheme", json_string("HTTP"));
+}
+
+static void default_probe(json_t *p) {
+  if (!json_is_object(p))
+    return;
+  static const struct {
+    const char *key;
+    int value;
+  } timing[] = {
+      {"timeoutSeconds", 1}, {"periodSeconds", 10}, {"successThreshold", 1}, {"failureThreshold", 3}};
+  for (size_t i = 0; i < ELEMENTSOF(timing); i++) {
+    json_t *v = json_object_get(p, timing[i].key);
+    if (!v || (json_is_integer(v) && json_integer_value(v) == 0))
+      json_object_set_new(p, timing[i].key, json_integer(timing[i].value));
+  }
+  default_http_get(p);
+}
+
 static void default_container(json_t *c) {
   if (!json_is_object(c))
     return;
+  default_probe(json_object_get(c, "livenessProbe"));
+  default_probe(json_object_get(c, "readinessProbe"));
+  default_probe(json_object_get(c, "startupProbe"));
+  default_http_get(jpath(c, "lifecycle.postStart"));
+  default_http_get(jpath(c, "lifecycle.preStop"));
   set_default(c, "imagePullPolicy",
               json_string(image_is_latest(jstr(c, "image")) ? "Always" : "IfNotPresent"));
   set_default(c, "terminationMessagePath", json_string("/dev/termination-log"));
@@ -92,13 +122,28 @@ static void default_pod(json_t *obj) {
   set_default(spec, "enableServiceLinks", json_true());
   set_default(spec, "priority", json_integer(0));
   set_default(spec, "preemptionPolicy", json_string("PreemptLowerPriority"));
-  if (!json_object_get(spec, "tolerations")) {
-    /* The DefaultTolerationSeconds admission plugin adds these to every pod. */
-    json_object_set_new(spec, "tolerations",
-                        json_pack("[{s:s,s:s,s:s,s:i},{s:s,s:s,s:s,s:i}]", "key",
-                                  "node.kubernetes.io/not-ready", "operator", "Exists", "effect", "NoExecute",
-                                  "tolerationSeconds", 300, "key", "node.kubernetes.io/unreachable",
-                                  "operator", "Exists", "effect", "NoExecute", "tolerationSeconds", 300));
+  /* The DefaultTolerationSeconds admission plugin: 300 s for not-ready and unreachable NoExecute, each
+   * added unless the pod already tolerates that taint (a toleration with its key, or no key, and effect
+   * NoExecute or none). */
+  static const char *const default_tolerated[] = {"node.kubernetes.io/not-ready",
+                                                  "node.kubernetes.io/unreachable"};
+  for (size_t k = 0; k < ELEMENTSOF(default_tolerated); k++) {
+    json_t *tols = json_object_get(spec, "tolerations");
+    bool has = false;
+    size_t i;
+    json_t *t;
+    json_array_foreach(tols, i, t) {
+      const char *key = jstr(t, "key"), *eff = jstr(t, "effect");
+      has |= (isempty(key) || streq(key, default_tolerated[k])) && (isempty(eff) || streq(eff, "NoExecute"));
+    }
+    if (has)
+      continue;
+    if (!json_is_array(tols)) {
+      tols = json_array();
+      json_object_set_new(spec, "tolerations", tols);
+    }
+    json_array_append_new(tols, json_pack("{s:s,s:s,s:s,s:i}", "key", default_tolerated[k], "operator",
+                                          "Exists", "effect", "NoExecute", "tolerationSeconds", 300));
   }
   json_object_set_new(obj, "status", json_pack("{s:s,s:s}", "phase", "Pending", "qosClass", qos_class(spec)));
 }

@@ -140,6 +140,8 @@ static void respond_aggregated(HttpResponse *resp, const char *v, bool core) {
   for (size_t i = 0; i < api_groups_count; i++)
     if ((api_groups[i].name[0] == 0) == core)
       json_array_append_new(items, aggregated_group(&api_groups[i]));
+  if (!core) /* metrics.k8s.io, listed as Kubernetes lists metrics-server's APIService */
+    json_array_append_new(items, metrics_aggregated_group());
   _cleanup_free_ char *av = xasprintf("apidiscovery.k8s.io/%s", v);
   http_respond_json(resp, 200,
                     json_pack("{s:s,s:s,s:{},s:o}", "kind", "APIGroupDiscoveryList", "apiVersion", av,
@@ -305,6 +307,7 @@ bool discovery_handle(ApiServer *s, HttpRequest *req, HttpResponse *resp) {
       for (size_t i = 0; i < api_groups_count; i++)
         if (api_groups[i].name[0])
           json_array_append_new(groups, group_entry(&api_groups[i]));
+      json_array_append_new(groups, metrics_group_entry());
       http_respond_json(
           resp, 200,
           json_pack("{s:s,s:s,s:o}", "kind", "APIGroupList", "apiVersion", "v1", "groups", groups));

@@ -33,7 +33,10 @@ static void respond(HttpResponse *resp, int code, int http, const char *reason, 
 typedef struct Follow {
   int fd;       /* the log file */
   off_t offset; /* next byte to read */
+  char *path;   /* current.log: reopened when the writer rotates the file (runtime_crilog_rotated) */
+  char last_ts[RUNTIME_CRILOG_TS_MAX]; /* of the last record read: where to go on after a rotation */
   char *exit_path;
+  char *ctr_dir; /* DATA_DIR/agent/pods/UID/NAME: gone once the agent removed the pod */
   int client_fd;
   RuntimeLogOptions opts;
   Buf out; /* rendered, not yet sent */
@@ -46,6 +49,8 @@ static void follow_free(void *p) {
   if (f->fd >= 0)
     close(f->fd);
   free(f->exit_path);
+  free(f->ctr_dir);
+  free(f->path);
   buf_free(&f->out);
   buf_free(&f->raw);
   free(f);
@@ -58,34 +63,50 @@ static bool client_gone(int fd) {
 
 static ssize_t follow_fill(void *p, char *buf, size_t max) {
   Follow *f = p;
-  if (f->out_pos < f->out.len) {
-    size_t n = MIN(max, f->out.len - f->out_pos);
-    memcpy(buf, f->out.data + f->out_pos, n);
-    f->out_pos += n;
-    return (ssize_t)n;
-  }
-  buf_reset(&f->out);
-  f->out_pos = 0;
-  if (client_gone(f->client_fd))
-    return -1;
-  /* Checked before reading so that the bytes written before the exit are all sent. */
-  bool ended = access(f->exit_path, F_OK) == 0;
-  char chunk[65536];
-  ssize_t n = pread(f->fd, chunk, sizeof chunk, f->offset);
-  if (n > 0) {
-    f->offset += n;
-    buf_append(&f->raw, chunk, (size_t)n);
-    RuntimeLogOptions o = f->opts;
-    o.tail = -1;
-    size_t used = runtime_crilog_render(f->raw.data, f->raw.len, &o, &f->out);
-    memmove(f->raw.data, f->raw.data + used, f->raw.len - used);
-    f->raw.len -= used;
+  for (int round = 0;; round++) {
+    if (f->out_pos < f->out.len) {
+      size_t n = MIN(max, f->out.len - f->out_pos);
+      memcpy(buf, f->out.data + f->out_pos, n);
+      f->out_pos += n;
+      return (ssize_t)n;
+    }
+    buf_reset(&f->out);
+    f->out_pos = 0;
+    if (round > 0 && round % 8 == 0)
+      return 0; /* only partial lines so far: let the server look at the connection */
+    if (client_gone(f->client_fd))
+      return -1;
+    /* Checked before reading so that the bytes written before the exit are all sent. */
+    bool ended = access(f->exit_path, F_OK) == 0 || access(f->ctr_dir, F_OK) != 0;
+    /* Checked before reading too: once rotated, the old file gets no more bytes after the ones read now. */
+    bool rotated = runtime_crilog_rotated(f->path, f->fd);
+    char chunk[65536];
+    ssize_t n = pread(f->fd, chunk, sizeof chunk, f->offset);
+    if (n > 0) {
+      f->offset += n;
+      buf_append(&f->raw, chunk, (size_t)n);
+      RuntimeLogOptions o = f->opts;
+      o.tail = -1;
+      size_t used = runtime_crilog_render(f->raw.data, f->raw.len, &o, &f->out);
+      runtime_crilog_last_timestamp(f->raw.data, used, f->last_ts);
+      memmove(f->raw.data, f->raw.data + used, f->raw.len - used);
+      f->raw.len -= used;
+      continue;
+    }
+    if (rotated) { /* the rest is in the next file (runtime_crilog_open_next) */
+      int fd = runtime_crilog_open_next(f->path, f->last_ts);
+      if (fd >= 0) {
+        close(f->fd);
+        f->fd = fd;
+        f->offset = 0;
+        continue;
+      }
+    }
+    if (ended)
+      return -1;
+    usleep(PODLOG_FOLLOW_POLL_USEC);
     return 0;
   }
-  if (ended)
-    return -1;
-  usleep(PODLOG_FOLLOW_POLL_USEC);
-  return 0;
 }
 
 void podlog_handle(ApiServer *s, HttpRequest *req, HttpResponse *resp, const ApiResource *r, const char *ns,
@@ -120,6 +141,8 @@ void podlog_handle(ApiServer *s, HttpRequest *req, HttpResponse *resp, const Api
   size_t i;
   json_t *c;
   json_array_foreach(containers, i, c) known = known || streq_ptr(jstr(c, "name"), container);
+  json_array_foreach(jpath(o->obj, "spec.initContainers"), i, c) known =
+      known || streq_ptr(jstr(c, "name"), container);
   if (!known || isempty(container)) {
     respond(resp, -EBADMSG, 400, "BadRequest", "container %s is not valid for pod %s", container, name);
     return;
@@ -167,7 +190,11 @@ void podlog_handle(ApiServer *s, HttpRequest *req, HttpResponse *resp, const Api
   Follow *f = xzalloc(sizeof *f);
   f->fd = open(path, O_RDONLY | O_CLOEXEC);
   f->offset = end;
+  f->path = xstrdup(path);
+  if (f->fd >= 0)
+    runtime_crilog_file_last_timestamp(f->fd, end, f->last_ts);
   f->exit_path = xasprintf("%s/current/exit.json", base);
+  f->ctr_dir = xstrdup(base);
   f->client_fd = req->fd;
   f->opts = opts;
   f->out = out;

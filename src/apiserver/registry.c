@@ -685,7 +685,27 @@ int registry_bootstrap(ApiServer *s, Error *err) {
                 "\"protocol\":\"TCP\","
                 "\"targetPort\":%d}],\"type\":\"ClusterIP\",\"sessionAffinity\":\"None\"}}",
                 first >> 24, (first >> 16) & 255, (first >> 8) & 255, first & 255, s->opts.https_port);
-  return ensure(s, api_resource_find("", "v1", "services"), "default", svc, err);
+  int rc = ensure(s, api_resource_find("", "v1", "services"), "default", svc, err);
+  if (rc < 0)
+    return rc;
+  /* The cluster DNS Service, without a selector: the clusterdns controller lists the Ready nodes, whose
+   * agents serve DNS on port 53 (src/agent/dns). Not fatal: a --cluster-dns outside the service CIDR only
+   * costs the Service. */
+  const char *dns = s->opts.cluster_dns;
+  if (!isempty(dns) && !strchr(dns, ',') && !strchr(dns, '"')) {
+    _cleanup_free_ char *kd = xasprintf(
+        "{\"metadata\":{\"name\":\"kube-dns\",\"labels\":{\"k8s-app\":\"kube-dns\",\"kubernetes.io/"
+        "cluster-service\":\"true\",\"kubernetes.io/name\":\"CoreDNS\"}},\"spec\":{\"clusterIP\":\"%s\","
+        "\"ports\":[{\"name\":\"dns\",\"port\":53,\"protocol\":\"UDP\",\"targetPort\":53},{\"name\":"
+        "\"dns-tcp\",\"port\":53,\"protocol\":\"TCP\",\"targetPort\":53},{\"name\":\"metrics\",\"port\":9153,"
+        "\"protocol\":\"TCP\",\"targetPort\":9153}],\"type\":\"ClusterIP\",\"sessionAffinity\":\"None\"}}",
+        dns);
+    _cleanup_error_ Error de = ERROR_INIT;
+    if (ensure(s, api_resource_find("", "v1", "services"), "kube-system", kd, &de) < 0)
+      log_warn("apiserver", "msg=\"cannot create the kube-dns Service\" clusterIP=%s err=\"%s\"", dns,
+               de.message ? de.message : "");
+  }
+  return 0;
 }
 
 /* Deletes every namespaced object in ns; returns how many remain (0 = empty). */

@@ -15,6 +15,7 @@
 #include "apiserver/apiserver-internal.h"
 #include "apiserver/apply.h"
 #include "apiserver/binding.h"
+#include "apiserver/eviction.h"
 #include "apiserver/podlog.h"
 #include "base/base64.h"
 #include "base/log.h"
@@ -1005,11 +1006,15 @@ void resources_handle(ApiServer *s, HttpRequest *req, HttpResponse *resp) {
       binding_handle(s, req, resp, t.res, t.ns, t.name);
       return;
     }
+    if (streq(t.sub, "eviction")) { /* kubectl drain: eviction.c, subject to PodDisruptionBudgets */
+      eviction_handle(s, req, resp, t.res, t.ns, t.name);
+      return;
+    }
     if (streq(t.sub, "log")) { /* kubectl logs for pods of this machine's agent: podlog.c */
       podlog_handle(s, req, resp, t.res, t.ns, t.name);
       return;
     }
-    /* log, exec, portforward, binding, eviction, proxy... arrive with the node agent and scheduler. */
+    /* exec, portforward, attach, proxy... arrive with the node agent. */
     respond_errorf(resp, -ENOSYS, 501, "NotImplemented",
                    "this subresource is not implemented yet in coracle");
     return;

@@ -17,6 +17,7 @@
 
 #include "api/jsonutil.h"
 #include "apiserver/apiserver-internal.h"
+#include "apiserver/eventttl.h"
 #include "base/log.h"
 
 int apiserver_parse_service_cidr(ApiServer *s, Error *err);
@@ -191,7 +192,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   _cleanup_free_ char *path = xstrdup(url);
   split_path(&req, path);
   HttpResponse resp = {0};
-  if (!discovery_handle(s, &req, &resp)) {
+  if (!metrics_handle(s, &req, &resp) && !discovery_handle(s, &req, &resp)) {
     bool api = req.segc >= 2 && (streq(req.segv[0], "api") || (streq(req.segv[0], "apis") && req.segc >= 3));
     if (api) {
       resources_handle(s, &req, &resp);
@@ -246,6 +247,10 @@ static void *background(void *arg) {
   int64_t pending_compact = 0; /* revision seen one interval ago: compacting to it keeps >= one interval */
   uint64_t next_compact = now_monotonic_usec() + (uint64_t)s->opts.compaction_interval_sec * 1000000u;
   uint64_t next_bootstrap = now_monotonic_usec() + 10u * 1000000u;
+  /* Event expiry (eventttl.c): swept every tenth of the TTL, between 1 s and 1 min. */
+  int64_t event_ttl = s->opts.event_ttl_sec > 0 ? s->opts.event_ttl_sec : 3600;
+  uint64_t event_sweep_usec = (uint64_t)MIN(MAX(event_ttl / 10, 1), 60) * 1000000u;
+  uint64_t next_event_sweep = now_monotonic_usec() + event_sweep_usec;
   pthread_mutex_lock(&s->bg_lock);
   while (!atomic_load(&s->stopping)) {
     struct timespec ts;
@@ -256,6 +261,10 @@ static void *background(void *arg) {
       break;
     pthread_mutex_unlock(&s->bg_lock);
     registry_finalize_namespaces(s);
+    if (now_monotonic_usec() >= next_event_sweep) {
+      eventttl_sweep(s, event_ttl);
+      next_event_sweep = now_monotonic_usec() + event_sweep_usec;
+    }
     /* Like kube-apiserver, keep the system namespaces and the kubernetes Service in place: a user's
      * `kubectl delete svc --all` in default removes it, and it comes back within seconds. */
     if (now_monotonic_usec() >= next_bootstrap) {
@@ -367,6 +376,8 @@ static int start_inner(ApiServer *s, const ApiServerOptions *opts, Error *err) {
     return rc;
   if ((rc = registry_bootstrap(s, err)) < 0)
     return rc;
+  if ((rc = metrics_start(s, err)) < 0)
+    return rc;
   if ((rc = start_http(s, err)) < 0)
     return rc;
   if (pthread_create(&s->bg_thread, NULL, background, s) == 0)
@@ -417,6 +428,7 @@ void apiserver_stop(ApiServer *s) {
   }
   if (s->daemon)
     MHD_stop_daemon(s->daemon);
+  metrics_stop(s);
   watch_cache_free(s->cache);
   store_close(s->store);
   pki_done(&s->pki);

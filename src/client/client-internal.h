@@ -1,15 +1,15 @@
-/* Declarations shared by the files of src/client/ and its unit tests, not by the rest of coracle: a small
- * string-keyed hash map (the informer cache and the work queue's sets), the splitter that cuts a watch
- * stream into newline-delimited events whatever the chunk boundaries, and URL building. */
+/* Declarations shared by the API client's files in src/client/ and its unit tests, not by the rest of
+ * coracle: a small string-keyed hash map (the informer cache and the work queue's sets), the splitter that
+ * cuts a watch stream into newline-delimited events whatever the chunk boundaries, and URL building. */
 #pragma once
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "api/kinds.h"
 #include "base/buf.h"
 #include "base/error.h"
 #include "client/client.h"
+#include "client/httpc.h"
 #include "client/informer.h"
 
 /* ---- string → pointer hash map (chained, FNV-1a, doubles at load 1). Not thread-safe: callers lock. ---- */
@@ -75,20 +75,20 @@ void client_build_path(Buf *b, const ApiResource *r, const char *ns, const char 
 /* Appends s percent-encoded for a URL path segment or query value (RFC 3986 unreserved kept). */
 void client_url_escape(Buf *b, const char *s);
 
-/* An easy handle from the client's pool, reset and configured for the server (TLS material, auth header,
- * HTTP/1.1, keep-alive, no signals). Give it back with client_handle_release. */
-CURL *client_handle_acquire(Client *c);
-void client_handle_release(Client *c, CURL *h);
-/* The headers every request carries (authorization, Accept, no Expect: 100-continue) plus content_type when
- * not NULL. Caller frees with curl_slist_free_all. */
-struct curl_slist *client_headers(Client *c, const char *content_type);
 /* The server URL without a trailing slash. */
 const char *client_server(Client *c);
 
-/* Runs a transfer on h until it completes, or until cancel is triggered (-ECANCELED, within a poll
- * wake-up). Transport failures become errno values with a message in err (-ECONNREFUSED, -ETIMEDOUT,
- * -EPROTO for TLS, -ECANCELED, -EIO). */
-int client_perform(Client *c, CURL *h, ClientCancel *cancel, Error *err);
+/* One exchange with the server on the client's HTTP engine: req's method, body, timeouts, cancel and body
+ * callback as the caller set them; the URL (server + path_and_query) and the headers every request carries
+ * (Authorization when a token is set, Accept: application/json, Content-Type: content_type when the
+ * request has a body) are filled in here. resp must be initialised (HTTPC_RESPONSE_INIT) and released by
+ * the caller. Transport failures become errno values with a message in err and Error.http 0:
+ * -ECONNREFUSED, -EHOSTUNREACH, -ETIMEDOUT, -EPROTO (TLS, certificate verification included), -ECONNRESET,
+ * -ECANCELED, -E2BIG, -EIO (anything else, a malformed answer included). */
+int client_perform(Client *c, const char *path_and_query, const char *content_type, HttpcRequest *req,
+                   HttpcResponse *resp, Error *err);
+/* The token's engine-level cancel, for requests built by hand; NULL when cc is NULL. */
+HttpcCancel *client_cancel_httpc(ClientCancel *cc);
 
 /* Turns a non-2xx answer into an Error: the Status's message, reason and causes when the body is one, the
  * HTTP code always, errno mapped from the code (404 -ENOENT, 409 -EEXIST/-ECANCELED, 410 -ENODATA...).

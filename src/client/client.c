@@ -1,21 +1,15 @@
-/* The Client (see client.h): configuration, the pool of libcurl easy handles, one request path shared by
- * every verb (URL building, headers, body, answer decoding), the mapping of Status answers and transport
- * failures onto Errors, and the verbs themselves. Watches live in watch.c.
- *
- * libcurl is the GnuTLS build (Debian's libcurl-gnutls), which in 7.88 cannot take certificates from memory
- * (CURLOPT_*_BLOB are OpenSSL-only there), so the PEMs are put in sealed memfds and handed over as
- * /proc/self/fd/N paths: nothing touches the disk and the key stays in this process. */
+/* The Client (see client.h): configuration, the HTTP engine (client/httpc.h: GnuTLS, a pool of keep-alive
+ * connections shared by every thread), one request path shared by every verb (URL building, headers, body,
+ * answer decoding), the mapping of Status answers and transport failures onto Errors, and the verbs
+ * themselves. Watches live in watch.c. */
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <sys/mman.h>
 
 #include "api/jsonutil.h"
 #include "base/log.h"
 #include "client/client-internal.h"
 #include "config.h"
 
-/* Idle handles kept; more concurrent callers get fresh handles that are closed afterwards. */
+/* Idle connections kept; more concurrent callers open connections that are closed afterwards. */
 #define CLIENT_POOL_MAX 8
 /* Answers larger than this are refused (a page of 500 objects of the 3 MiB maximum would be more, but such
  * lists are paged smaller by whoever expects them). */
@@ -23,44 +17,11 @@
 #define CLIENT_DEFAULT_PAGE 500
 
 struct Client {
-  char *server; /* no trailing slash */
-  char *auth_header;
-  char *user_agent;
-  int ca_fd, cert_fd, key_fd; /* memfds holding the PEMs, -1 when absent */
-  char ca_path[32], cert_path[32], key_path[32];
-  long timeout_sec, connect_timeout_sec;
-  pthread_mutex_t lock; /* guards pool and n_pool */
-  CURL *pool[CLIENT_POOL_MAX];
-  size_t n_pool;
+  char *server;      /* no trailing slash */
+  char *auth_header; /* "Authorization: Bearer ..." or NULL */
+  Httpc *http;       /* thread-safe itself */
+  unsigned timeout_ms;
 };
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
-
-static void curl_init(void) {
-  curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static int pem_memfd(const char *name, const char *pem, char path[static 32], Error *err) {
-  int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0)
-    return error_set(err, -errno, NULL, "memfd_create: %m");
-  size_t len = strlen(pem), off = 0;
-  while (off < len) {
-    ssize_t n = write(fd, pem + off, len - off);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      int e = -errno;
-      close(fd);
-      return error_set(err, e, NULL, "writing %s: %m", name);
-    }
-    off += (size_t)n;
-  }
-  (void)fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
-  snprintf(path, 32, "/proc/self/fd/%d", fd);
-  return fd;
-}
 
 int client_new(const ClientConfig *cfg, Client **ret, Error *err) {
   if (!cfg || isempty(cfg->server) ||
@@ -69,50 +30,36 @@ int client_new(const ClientConfig *cfg, Client **ret, Error *err) {
   if (!cfg->cert_pem != !cfg->key_pem)
     return error_set(err, -EINVAL, NULL,
                      "client: a client certificate needs its key and the other way round");
-  pthread_once(&curl_once, curl_init);
-  if (curl_init_rc != CURLE_OK)
-    return error_set(err, -EIO, NULL, "client: curl_global_init: %s", curl_easy_strerror(curl_init_rc));
-
+  _cleanup_free_ char *ua = xstrdup(cfg->user_agent ? cfg->user_agent : "coracle/" CORACLE_VERSION);
+  /* Only the cluster CA is trusted when one is given (the system's store otherwise). */
+  HttpcConfig hc = {
+      .tls = {.ca_pem = cfg->ca_pem, .cert_pem = cfg->cert_pem, .key_pem = cfg->key_pem},
+      .user_agent = ua,
+      .connect_timeout_ms = (cfg->connect_timeout_sec ? cfg->connect_timeout_sec : 10) * 1000u,
+      .max_idle_per_origin = CLIENT_POOL_MAX,
+  };
+  Httpc *http = NULL;
+  int rc = httpc_new(&hc, &http, err);
+  if (rc < 0)
+    return error_wrap(err, "client: ");
   Client *c = xzalloc(sizeof *c);
-  c->ca_fd = c->cert_fd = c->key_fd = -1;
+  c->http = http;
   c->server = xstrdup(cfg->server);
   for (size_t n = strlen(c->server); n > 0 && c->server[n - 1] == '/'; n--)
     c->server[n - 1] = 0;
   if (cfg->token)
     c->auth_header = xasprintf("Authorization: Bearer %s", cfg->token);
-  c->user_agent = xstrdup(cfg->user_agent ? cfg->user_agent : "coracle/" CORACLE_VERSION);
-  c->timeout_sec = cfg->timeout_sec ? cfg->timeout_sec : 60;
-  c->connect_timeout_sec = cfg->connect_timeout_sec ? cfg->connect_timeout_sec : 10;
-  pthread_mutex_init(&c->lock, NULL);
-  int rc = 0;
-  if (cfg->ca_pem && (rc = c->ca_fd = pem_memfd("coracle-client-ca", cfg->ca_pem, c->ca_path, err)) < 0)
-    goto fail;
-  if (cfg->cert_pem &&
-      ((rc = c->cert_fd = pem_memfd("coracle-client-cert", cfg->cert_pem, c->cert_path, err)) < 0 ||
-       (rc = c->key_fd = pem_memfd("coracle-client-key", cfg->key_pem, c->key_path, err)) < 0))
-    goto fail;
+  c->timeout_ms = (cfg->timeout_sec ? cfg->timeout_sec : 60) * 1000u;
   *ret = c;
   return 0;
-fail:
-  client_free(c);
-  return rc;
 }
 
 void client_free(Client *c) {
   if (!c)
     return;
-  for (size_t i = 0; i < c->n_pool; i++)
-    curl_easy_cleanup(c->pool[i]);
-  pthread_mutex_destroy(&c->lock);
-  if (c->ca_fd >= 0)
-    close(c->ca_fd);
-  if (c->cert_fd >= 0)
-    close(c->cert_fd);
-  if (c->key_fd >= 0)
-    close(c->key_fd);
+  httpc_free(c->http);
   free(c->server);
   free(c->auth_header);
-  free(c->user_agent);
   free(c);
 }
 
@@ -120,203 +67,82 @@ const char *client_server(Client *c) {
   return c->server;
 }
 
-/* ---- handles ---- */
-
-static void handle_configure(Client *c, CURL *h) {
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-  curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, c->connect_timeout_sec);
-  curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-  /* Only the cluster CA is trusted: drop the distribution's default CA directory. */
-  curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
-  if (c->ca_fd >= 0)
-    curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_path);
-  if (c->cert_fd >= 0) {
-    curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert_path);
-    curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
-    curl_easy_setopt(h, CURLOPT_SSLKEY, c->key_path);
-    curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
-  }
-}
-
-CURL *client_handle_acquire(Client *c) {
-  CURL *h = NULL;
-  pthread_mutex_lock(&c->lock);
-  if (c->n_pool > 0)
-    h = c->pool[--c->n_pool];
-  pthread_mutex_unlock(&c->lock);
-  if (h)
-    curl_easy_reset(h); /* keeps the live connection and the TLS session cache */
-  else if (!(h = curl_easy_init()))
-    oom();
-  handle_configure(c, h);
-  return h;
-}
-
-void client_handle_release(Client *c, CURL *h) {
-  if (!h)
-    return;
-  pthread_mutex_lock(&c->lock);
-  if (c->n_pool < CLIENT_POOL_MAX) {
-    c->pool[c->n_pool++] = h;
-    h = NULL;
-  }
-  pthread_mutex_unlock(&c->lock);
-  if (h)
-    curl_easy_cleanup(h);
-}
-
-struct curl_slist *client_headers(Client *c, const char *content_type) {
-  struct curl_slist *l = curl_slist_append(NULL, "Accept: application/json");
-  /* libmicrohttpd handles 100-continue, but the extra round trip buys nothing on a trusted link. */
-  l = curl_slist_append(l, "Expect:");
-  if (c->auth_header)
-    l = curl_slist_append(l, c->auth_header);
-  if (content_type) {
-    _cleanup_free_ char *ct = xasprintf("Content-Type: %s", content_type);
-    l = curl_slist_append(l, ct);
-  }
-  if (!l)
-    oom();
-  return l;
-}
-
 /* ---- cancellation ---- */
 
 struct ClientCancel {
-  pthread_mutex_t lock; /* guards triggered and multi */
-  bool triggered;
-  CURLM *multi; /* the transfer to wake, while one runs */
+  HttpcCancel *hc; /* its eventfd is polled with the socket of the transfer it aborts */
 };
 
 ClientCancel *client_cancel_new(void) {
   ClientCancel *cc = xzalloc(sizeof *cc);
-  pthread_mutex_init(&cc->lock, NULL);
+  cc->hc = httpc_cancel_new();
   return cc;
 }
 
 void client_cancel_free(ClientCancel *cc) {
   if (!cc)
     return;
-  pthread_mutex_destroy(&cc->lock);
+  httpc_cancel_free(cc->hc);
   free(cc);
 }
 
 void client_cancel_trigger(ClientCancel *cc) {
-  pthread_mutex_lock(&cc->lock);
-  cc->triggered = true;
-  if (cc->multi)
-    curl_multi_wakeup(cc->multi);
-  pthread_mutex_unlock(&cc->lock);
+  httpc_cancel_trigger(cc->hc);
 }
 
 bool client_cancel_triggered(ClientCancel *cc) {
-  pthread_mutex_lock(&cc->lock);
-  bool t = cc->triggered;
-  pthread_mutex_unlock(&cc->lock);
-  return t;
+  return httpc_cancel_triggered(cc->hc);
 }
 
 void client_cancel_reset(ClientCancel *cc) {
-  pthread_mutex_lock(&cc->lock);
-  cc->triggered = false;
-  pthread_mutex_unlock(&cc->lock);
+  httpc_cancel_reset(cc->hc);
+}
+
+HttpcCancel *client_cancel_httpc(ClientCancel *cc) {
+  return cc ? cc->hc : NULL;
 }
 
 /* ---- transfers ---- */
 
-static int transport_error(CURLcode code, const char *detail, Error *err) {
-  int e;
-  switch (code) {
-  case CURLE_COULDNT_CONNECT:
-    e = -ECONNREFUSED;
+int client_perform(Client *c, const char *path_and_query, const char *content_type, HttpcRequest *req,
+                   HttpcResponse *resp, Error *err) {
+  _cleanup_free_ char *url = xasprintf("%s%s", c->server, path_and_query);
+  _cleanup_free_ char *ct = req->body && content_type ? xasprintf("Content-Type: %s", content_type) : NULL;
+  const char *headers[4];
+  size_t n = 0;
+  headers[n++] = "Accept: application/json";
+  if (c->auth_header)
+    headers[n++] = c->auth_header;
+  if (ct)
+    headers[n++] = ct;
+  headers[n] = NULL;
+  req->url = url;
+  req->headers = headers;
+  int rc = httpc_request(c->http, req, resp, err);
+  req->url = NULL;
+  req->headers = NULL;
+  if (rc >= 0)
+    return 0;
+  int code;
+  switch (rc) {
+  case -ECONNREFUSED:
+  case -EHOSTUNREACH:
+  case -ETIMEDOUT:
+  case -ECONNRESET:
+  case -ECANCELED:
+  case -E2BIG:
+  case -EPROTO:
+    code = rc;
     break;
-  case CURLE_COULDNT_RESOLVE_HOST:
-    e = -EHOSTUNREACH;
-    break;
-  case CURLE_OPERATION_TIMEDOUT:
-    e = -ETIMEDOUT;
-    break;
-  case CURLE_SSL_CONNECT_ERROR:
-  case CURLE_PEER_FAILED_VERIFICATION:
-  case CURLE_SSL_CERTPROBLEM:
-  case CURLE_SSL_CACERT_BADFILE:
-  case CURLE_SSL_CIPHER:
-    e = -EPROTO;
-    break;
-  case CURLE_RECV_ERROR:
-  case CURLE_SEND_ERROR:
-  case CURLE_PARTIAL_FILE:
-  case CURLE_GOT_NOTHING:
-    e = -ECONNRESET;
-    break;
-  case CURLE_ABORTED_BY_CALLBACK:
-    e = -ECANCELED;
+  case -EKEYREJECTED: /* the server's certificate: a TLS failure to the client's callers */
+    code = -EPROTO;
     break;
   default:
-    e = -EIO;
+    code = -EIO;
   }
-  return error_set(err, e, NULL, "%s%s%s", curl_easy_strerror(code), isempty(detail) ? "" : ": ",
-                   detail ? detail : "");
-}
-
-int client_perform(Client *c, CURL *h, ClientCancel *cancel, Error *err) {
-  char errbuf[CURL_ERROR_SIZE] = "";
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-  CURLcode code;
-  if (!cancel) {
-    code = curl_easy_perform(h);
-  } else {
-    /* A multi handle of our own so that client_cancel_trigger can wake curl_multi_poll. */
-    CURLM *m = curl_multi_init();
-    if (!m)
-      oom();
-    curl_multi_add_handle(m, h);
-    pthread_mutex_lock(&cancel->lock);
-    bool cancelled = cancel->triggered;
-    cancel->multi = m;
-    pthread_mutex_unlock(&cancel->lock);
-    code = CURLE_OK;
-    bool done = false;
-    while (!cancelled) {
-      int running = 0;
-      CURLMcode mc = curl_multi_perform(m, &running);
-      if (mc != CURLM_OK) {
-        code = CURLE_RECV_ERROR;
-        break;
-      }
-      CURLMsg *msg;
-      int left;
-      while ((msg = curl_multi_info_read(m, &left)))
-        if (msg->msg == CURLMSG_DONE) {
-          code = msg->data.result;
-          done = true;
-        }
-      if (done || !running)
-        break;
-      if (client_cancel_triggered(cancel))
-        break;
-      curl_multi_poll(m, NULL, 0, 1000, NULL);
-    }
-    pthread_mutex_lock(&cancel->lock);
-    cancel->multi = NULL;
-    cancelled = cancel->triggered;
-    pthread_mutex_unlock(&cancel->lock);
-    curl_multi_remove_handle(m, h);
-    curl_multi_cleanup(m);
-    if (!done && cancelled) {
-      curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
-      return error_set(err, -ECANCELED, NULL, "request cancelled");
-    }
-  }
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
-  if (code != CURLE_OK)
-    return transport_error(code, errbuf, err);
-  return 0;
+  if (err && err->code == rc)
+    err->code = code;
+  return code;
 }
 
 static int errno_from_http(long http, const char *reason) {
@@ -384,64 +210,35 @@ int client_error_from_response(long http, const char *body, size_t len, Error *e
   return code;
 }
 
-typedef struct Answer {
-  Buf body;
-  bool too_big;
-} Answer;
-
-static size_t answer_write(char *data, size_t size, size_t nmemb, void *userdata) {
-  Answer *a = userdata;
-  size_t n = size * nmemb;
-  if (a->body.len + n > CLIENT_MAX_ANSWER) {
-    a->too_big = true;
-    return 0;
-  }
-  buf_append(&a->body, data, n);
-  return n;
-}
-
 /* The one request path of every verb but watch. */
 static int do_request(Client *c, const char *method, const char *path_and_query, const char *content_type,
                       const char *body, size_t body_len, ClientCancel *cancel, json_t **ret, Error *err) {
-  _cleanup_free_ char *url = xasprintf("%s%s", c->server, path_and_query);
-  CURL *h = client_handle_acquire(c);
-  struct curl_slist *headers =
-      client_headers(c, body ? (content_type ? content_type : "application/json") : NULL);
-  Answer a = {BUF_INIT, false};
-  curl_easy_setopt(h, CURLOPT_URL, url);
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT, c->timeout_sec);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, answer_write);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &a);
-  if (streq(method, "GET")) {
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-  } else {
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    if (body) {
-      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-      curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    }
-  }
+  HttpcRequest req = {
+      .method = method,
+      .body = body,
+      .body_len = body_len,
+      .timeout_ms = c->timeout_ms,
+      .max_body = CLIENT_MAX_ANSWER,
+      .cancel = client_cancel_httpc(cancel),
+  };
+  HttpcResponse resp = HTTPC_RESPONSE_INIT;
   uint64_t start = now_monotonic_usec();
-  int rc = client_perform(c, h, cancel, err);
-  long http = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http);
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-  curl_slist_free_all(headers);
-  client_handle_release(c, h);
+  int rc = client_perform(c, path_and_query, body ? (content_type ? content_type : "application/json") : NULL,
+                          &req, &resp, err);
+  long http = resp.status;
   log_debug("client", "method=%s path=%s status=%ld rc=%d duration_ms=%llu", method, path_and_query, http, rc,
             (unsigned long long)((now_monotonic_usec() - start) / 1000));
-  if (rc < 0 && a.too_big)
+  if (rc == -E2BIG)
     rc = error_set(err, -E2BIG, NULL, "the answer to %s %s is larger than %u bytes", method, path_and_query,
                    CLIENT_MAX_ANSWER);
   if (rc >= 0 && (http < 200 || http > 299))
-    rc = client_error_from_response(http, a.body.data, a.body.len, err);
+    rc = client_error_from_response(http, resp.body.data, resp.body.len, err);
   if (rc >= 0 && ret) {
-    if (a.body.len == 0) {
+    if (resp.body.len == 0) {
       *ret = json_null();
     } else {
       json_error_t je;
-      json_t *j = json_loadb(a.body.data, a.body.len, 0, &je);
+      json_t *j = json_loadb(resp.body.data, resp.body.len, 0, &je);
       if (!j)
         rc = error_set(err, -EBADMSG, NULL, "decoding the answer to %s %s: %s", method, path_and_query,
                        je.text);
@@ -449,7 +246,7 @@ static int do_request(Client *c, const char *method, const char *path_and_query,
         *ret = j;
     }
   }
-  buf_free(&a.body);
+  httpc_response_done(&resp);
   return rc;
 }
 

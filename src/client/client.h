@@ -2,9 +2,9 @@
  * and controllers go through loopback exactly like a remote `coracle agent` does (k3s' one-path model).
  *
  * A Client holds the server URL, the TLS material (cluster CA, client certificate and key) or a bearer token,
- * and a small pool of libcurl easy handles, each keeping its HTTP/1.1 keep-alive connection and TLS session
- * between requests. It is thread-safe: any thread may call any function; each call borrows a handle from the
- * pool for its duration. Objects are jansson trees; results are new references owned by the caller.
+ * and an HTTP engine (client/httpc.h) with a small pool of HTTP/1.1 keep-alive connections. It is
+ * thread-safe: any thread may call any function; each call borrows a connection from the pool for its
+ * duration. Objects are jansson trees; results are new references owned by the caller.
  *
  * Errors follow src/base/error.h. A Status answered by the server becomes an Error carrying its HTTP code,
  * reason, message and causes, and the return value is the errno that code maps to, so callers can test:

@@ -1,7 +1,7 @@
-/* Watches: one long-lived GET ?watch=1 per call, streamed through a libcurl write callback that cuts the
- * answer into newline-delimited events (whatever the TCP/TLS chunking) and hands each to the caller's
- * function from the calling thread. Stopping from another thread goes through a ClientCancel, which wakes
- * the transfer's curl_multi_poll. */
+/* Watches: one long-lived GET ?watch=1 per call, streamed through the HTTP engine's body callback that cuts
+ * the answer into newline-delimited events (whatever the TCP/TLS chunking) and hands each to the caller's
+ * function from the calling thread. Stopping from another thread goes through a ClientCancel, whose
+ * eventfd the engine polls with the socket. */
 #include <errno.h>
 
 #include "api/jsonutil.h"
@@ -12,9 +12,9 @@
 #define WATCH_MAX_LINE (16u * 1024 * 1024)
 /* With bookmarks the server sends something at least every minute; silence longer than this means the
  * connection is dead (a peer that vanished without a FIN or RST). */
-#define WATCH_SILENCE_SEC 150L
+#define WATCH_SILENCE_SEC 150u
 /* Slack over timeoutSeconds before the client gives up on a server that did not end the stream itself. */
-#define WATCH_TIMEOUT_SLACK_SEC 30L
+#define WATCH_TIMEOUT_SLACK_SEC 30u
 #define WATCH_MAX_ERROR_BODY (64u * 1024)
 
 static const char *const event_types[_CLIENT_WATCH_MAX] = {
@@ -105,7 +105,6 @@ typedef struct WatchState {
   ClientLineSplitter split;
   ClientWatchFn fn;
   void *userdata;
-  CURL *h;
   long http;    /* status, once the headers are in */
   Buf err_body; /* the answer of a refused watch */
   int stop_rc;  /* why the write callback aborted the transfer */
@@ -126,24 +125,22 @@ static int watch_line(const char *line, size_t len, void *userdata) {
   return rc;
 }
 
-static size_t watch_write(char *data, size_t size, size_t nmemb, void *userdata) {
+static int watch_body(const HttpcResponse *resp, const char *data, size_t n, void *userdata) {
   WatchState *w = userdata;
-  size_t n = size * nmemb;
-  if (!w->http)
-    curl_easy_getinfo(w->h, CURLINFO_RESPONSE_CODE, &w->http);
+  w->http = resp->status;
   if (w->http != 200) {
     if (w->err_body.len + n <= WATCH_MAX_ERROR_BODY)
       buf_append(&w->err_body, data, n);
-    return n;
+    return 0;
   }
   int rc = client_line_splitter_feed(&w->split, data, n);
   if (rc < 0) {
     if (rc == -E2BIG)
       error_set(w->err, rc, NULL, "a watch event is longer than %u bytes", WATCH_MAX_LINE);
     w->stop_rc = rc;
-    return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+    return rc; /* stops the transfer */
   }
-  return n;
+  return 0;
 }
 
 static void query_add(Buf *b, const char *key, const char *value) {
@@ -158,46 +155,38 @@ int client_watch(Client *c, const ApiResource *r, const char *ns, const ClientWa
   static const ClientWatchOptions none = {0};
   if (!opts)
     opts = &none;
-  _cleanup_buf_ Buf url = BUF_INIT;
-  buf_puts(&url, client_server(c));
-  client_build_path(&url, r, ns, NULL, NULL);
-  buf_puts(&url, "?watch=1");
+  _cleanup_buf_ Buf path = BUF_INIT;
+  client_build_path(&path, r, ns, NULL, NULL);
+  buf_puts(&path, "?watch=1");
   if (!isempty(opts->resource_version))
-    query_add(&url, "resourceVersion", opts->resource_version);
+    query_add(&path, "resourceVersion", opts->resource_version);
   if (!isempty(opts->label_selector))
-    query_add(&url, "labelSelector", opts->label_selector);
+    query_add(&path, "labelSelector", opts->label_selector);
   if (!isempty(opts->field_selector))
-    query_add(&url, "fieldSelector", opts->field_selector);
+    query_add(&path, "fieldSelector", opts->field_selector);
   if (opts->allow_bookmarks)
-    buf_puts(&url, "&allowWatchBookmarks=true");
+    buf_puts(&path, "&allowWatchBookmarks=true");
   if (opts->timeout_sec)
-    buf_printf(&url, "&timeoutSeconds=%u", opts->timeout_sec);
+    buf_printf(&path, "&timeoutSeconds=%u", opts->timeout_sec);
 
   WatchState w = {.fn = fn, .userdata = userdata, .err_body = BUF_INIT, .err = err};
   client_line_splitter_init(&w.split, WATCH_MAX_LINE, watch_line, &w);
-  CURL *h = client_handle_acquire(c);
-  w.h = h;
-  struct curl_slist *headers = client_headers(c, NULL);
-  curl_easy_setopt(h, CURLOPT_URL, url.data);
-  curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, watch_write);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &w);
-  if (opts->timeout_sec)
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)opts->timeout_sec + WATCH_TIMEOUT_SLACK_SEC);
-  if (opts->allow_bookmarks) {
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, WATCH_SILENCE_SEC);
-  }
+  HttpcRequest req = {
+      .method = "GET",
+      .timeout_ms = opts->timeout_sec ? (opts->timeout_sec + WATCH_TIMEOUT_SLACK_SEC) * 1000u : 0,
+      .idle_timeout_ms = opts->allow_bookmarks ? WATCH_SILENCE_SEC * 1000u : 0,
+      .on_body = watch_body,
+      .userdata = &w,
+      .cancel = client_cancel_httpc(opts->cancel),
+  };
+  HttpcResponse resp = HTTPC_RESPONSE_INIT;
   log_debug("client", "watch resource=%s ns=%s rv=%s", r->resource, ns ? ns : "",
             opts->resource_version ? opts->resource_version : "");
   Error perr = ERROR_INIT;
-  int rc = client_perform(c, h, opts->cancel, &perr);
+  int rc = client_perform(c, path.data, NULL, &req, &resp, &perr);
   if (!w.http)
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &w.http);
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-  curl_slist_free_all(headers);
-  client_handle_release(c, h);
+    w.http = resp.status;
+  httpc_response_done(&resp);
 
   if (w.stop_rc < 0) {
     rc = w.stop_rc; /* the handler's own code, or a decoding error already in err */

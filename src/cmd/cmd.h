@@ -6,6 +6,7 @@ int cmd_version(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_agent_shim(int argc, char **argv); /* the per-container monitor (src/agent/runtime/shim.h) */
 int cmd_killall(int argc, char **argv);
+int cmd_uninstall(int argc, char **argv);
 int cmd_sim_nodes(int argc, char **argv);
 /* Parses a Go-style duration ("300ms", "5s", "10m", "1h30m", or plain seconds); -EINVAL if malformed. */
 int parse_duration_sec(const char *s, double *ret);

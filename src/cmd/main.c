@@ -16,6 +16,8 @@ static void usage(FILE *f) {
         "  images     Pull, import, list and remove the node's container images\n"
         "  sim-nodes  Run simulated nodes against a cluster (for tests and benchmarks)\n"
         "  killall    Stop every container started from a data directory and clean up after them\n"
+        "  uninstall  killall, then remove the pod network (bridge, veths, routes, nft table) and the data "
+        "dir\n"
         "  version    Print the version\n"
         "\n"
         "Run 'coracle COMMAND --help' for the flags of a command.\n",
@@ -38,6 +40,8 @@ int main(int argc, char **argv) {
     return cmd_agent_shim(argc - 1, argv + 1);
   if (strcmp(cmd, "killall") == 0)
     return cmd_killall(argc - 1, argv + 1);
+  if (strcmp(cmd, "uninstall") == 0)
+    return cmd_uninstall(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
     return cmd_version(argc - 1, argv + 1);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

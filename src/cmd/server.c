@@ -7,9 +7,12 @@
 #include <sys/resource.h>
 #include <stdio.h>
 
+#include "api/quantity.h"
 #include "apiserver/apiserver.h"
+#include "apiserver/metrics.h"
 #include "base/log.h"
 #include "agent/kubelet/kubelet.h"
+#include "agent/proxy/proxy.h"
 #include "client/client.h"
 #include "controllers/controllers.h"
 #include "scheduler/scheduler.h"
@@ -53,6 +56,19 @@ int parse_duration_sec(const char *s, double *ret) {
   return 0;
 }
 
+static json_t *server_agent_stats(void *agent) {
+  return kubelet_stats_summary(agent);
+}
+
+/* The local agent's stats as metrics-server reads a kubelet's: HTTPS on its port, admin certificate. */
+static json_t *server_agent_stats_https(void *client) {
+  _cleanup_error_ Error e = ERROR_INIT;
+  json_t *j = kubelet_stats_fetch(client, "127.0.0.1", 10250, &e);
+  if (!j)
+    log_warn("metrics", "msg=\"scraping the local agent failed\" err=\"%s\"", e.message ? e.message : "");
+  return j;
+}
+
 static void server_usage(FILE *f) {
   fputs(
       "Usage: coracle server [FLAGS]\n"
@@ -70,14 +86,26 @@ static void server_usage(FILE *f) {
       "  --cluster-domain DOMAIN      cluster domain (default cluster.local)\n"
       "  --write-kubeconfig PATH      admin kubeconfig to write (default /etc/coracle/coracle.yaml)\n"
       "  --disable-agent              run no node agent on this machine\n"
+      "  --disable-kube-proxy         run no service proxy with the node agent (alias --disable-proxy)\n"
       "  --pod-log-dir DIR            the agent's container logs (default /var/log/pods)\n"
+      "  --container-log-max-size Q   rotate a container's log past this size (default 10Mi)\n"
+      "  --container-log-max-files N  log files kept per container, the current one included (default 5)\n"
+      "  --pod-max-pids N             pids.max of each pod's cgroup (default -1: unlimited)\n"
       "  --registries PATH            registries.yaml: mirrors, TLS and credentials of image registries\n"
       "                               (k3s format; default /etc/coracle/registries.yaml)\n"
+      "  --cluster-dns-bind-address IP  where the agent's cluster DNS server listens (default: the node IP)\n"
+      "  --cluster-dns-port PORT      its UDP and TCP port (default 53)\n"
+      "  --disable-cluster-dns        run no cluster DNS server with the node agent\n"
       "  --disable-scheduler          run no scheduler in this process\n"
       "  --store-sync full|normal     SQLite durability: full fsyncs every write (default), normal survives\n"
       "                               kill -9 but not power loss\n"
       "  --etcd-compaction-interval D history compaction period (default 5m; 0 disables)\n"
       "  --watch-cache-events N       watch events kept in memory (default 8192)\n"
+      "  --metric-resolution D        how often node stats are scraped for metrics.k8s.io (default 15s)\n"
+      "  --horizontal-pod-autoscaler-sync-period D              HPA sync period (default 15s)\n"
+      "  --horizontal-pod-autoscaler-downscale-stabilization D  scale-down window without behavior (5m)\n"
+      "  --node-monitor-grace-period D  silence after which a node is NotReady/Unknown (default 40s)\n"
+      "  --event-ttl D                Events not updated for this long are deleted (default 1h)\n"
       "  -v, --log-level LEVEL        error|warn|info|debug|trace (default info)\n",
       f);
 }
@@ -95,12 +123,24 @@ int cmd_server(int argc, char **argv) {
     OPT_CLUSTER_DOMAIN,
     OPT_KUBECONFIG,
     OPT_DISABLE_AGENT,
+    OPT_DISABLE_PROXY,
     OPT_POD_LOG_DIR,
+    OPT_LOG_MAX_SIZE,
+    OPT_LOG_MAX_FILES,
+    OPT_POD_MAX_PIDS,
     OPT_REGISTRIES,
+    OPT_DNS_BIND,
+    OPT_DNS_PORT,
+    OPT_DISABLE_DNS,
     OPT_DISABLE_SCHEDULER,
     OPT_STORE_SYNC,
     OPT_COMPACTION,
     OPT_WATCH_EVENTS,
+    OPT_METRIC_RESOLUTION,
+    OPT_HPA_SYNC,
+    OPT_HPA_DOWNSCALE,
+    OPT_NODE_GRACE,
+    OPT_EVENT_TTL,
   };
   static const struct option longopts[] = {
       {"data-dir", required_argument, NULL, OPT_DATA_DIR},
@@ -114,13 +154,26 @@ int cmd_server(int argc, char **argv) {
       {"cluster-domain", required_argument, NULL, OPT_CLUSTER_DOMAIN},
       {"write-kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
       {"disable-agent", no_argument, NULL, OPT_DISABLE_AGENT},
+      {"disable-kube-proxy", no_argument, NULL, OPT_DISABLE_PROXY},
+      {"disable-proxy", no_argument, NULL, OPT_DISABLE_PROXY},
       {"pod-log-dir", required_argument, NULL, OPT_POD_LOG_DIR},
+      {"container-log-max-size", required_argument, NULL, OPT_LOG_MAX_SIZE},
+      {"container-log-max-files", required_argument, NULL, OPT_LOG_MAX_FILES},
+      {"pod-max-pids", required_argument, NULL, OPT_POD_MAX_PIDS},
       {"registries", required_argument, NULL, OPT_REGISTRIES},
+      {"cluster-dns-bind-address", required_argument, NULL, OPT_DNS_BIND},
+      {"cluster-dns-port", required_argument, NULL, OPT_DNS_PORT},
+      {"disable-cluster-dns", no_argument, NULL, OPT_DISABLE_DNS},
       {"private-registry", required_argument, NULL, OPT_REGISTRIES}, /* k3s' name for the same file */
       {"disable-scheduler", no_argument, NULL, OPT_DISABLE_SCHEDULER},
       {"store-sync", required_argument, NULL, OPT_STORE_SYNC},
       {"etcd-compaction-interval", required_argument, NULL, OPT_COMPACTION},
       {"watch-cache-events", required_argument, NULL, OPT_WATCH_EVENTS},
+      {"metric-resolution", required_argument, NULL, OPT_METRIC_RESOLUTION},
+      {"horizontal-pod-autoscaler-sync-period", required_argument, NULL, OPT_HPA_SYNC},
+      {"horizontal-pod-autoscaler-downscale-stabilization", required_argument, NULL, OPT_HPA_DOWNSCALE},
+      {"node-monitor-grace-period", required_argument, NULL, OPT_NODE_GRACE},
+      {"event-ttl", required_argument, NULL, OPT_EVENT_TTL},
       {"log-level", required_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {0},
@@ -141,9 +194,20 @@ int cmd_server(int argc, char **argv) {
       .compaction_interval_sec = 300,
       .watch_cache_events = 8192,
   };
-  bool disable_agent = false, disable_scheduler = false;
+  bool disable_agent = false, disable_scheduler = false, disable_proxy = false;
   const char *pod_log_dir = NULL; /* the node agent's; NULL = /var/log/pods */
-  const char *registries = NULL;  /* the node agent's registries.yaml; NULL = /etc/coracle/registries.yaml */
+
+  /* The agent's container log rotation (0 = 10Mi, 0 = 5 files) and pids.max of its pods (-1 = none). */
+  int64_t log_max_size = 0, pod_max_pids = -1;
+  int log_max_files = 0;
+  /* HPA sync period and scale-down window; 0 = the controller's defaults */
+  uint64_t hpa_sync_usec = 0, hpa_downscale_usec = 0;
+  /* --node-monitor-grace-period; 0 = the controller's 40 s */
+  uint64_t node_grace_usec = 0;
+  const char *registries = NULL; /* the node agent's registries.yaml; NULL = /etc/coracle/registries.yaml */
+  /* The agent's cluster DNS server: address (NULL = the node IP) and port (0 = 53, < 0 = disabled). */
+  const char *dns_bind = NULL;
+  int dns_port = 0;
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "hv:", longopts, NULL)) >= 0) {
@@ -188,12 +252,56 @@ int cmd_server(int argc, char **argv) {
     case OPT_DISABLE_AGENT:
       disable_agent = true;
       break;
+    case OPT_DISABLE_PROXY:
+      disable_proxy = true;
+      break;
+    case OPT_DNS_BIND:
+      dns_bind = optarg;
+      break;
+    case OPT_DNS_PORT: {
+      char *end;
+      long p = strtol(optarg, &end, 10);
+      if (*end || p <= 0 || p > 65535) {
+        fprintf(stderr, "coracle server: invalid --cluster-dns-port \"%s\"\n", optarg);
+        return 2;
+      }
+      if (dns_port >= 0)
+        dns_port = (int)p;
+      break;
+    }
+    case OPT_DISABLE_DNS:
+      dns_port = -1;
+      break;
     case OPT_REGISTRIES:
       registries = optarg;
       break;
     case OPT_POD_LOG_DIR:
       pod_log_dir = optarg;
       break;
+    case OPT_LOG_MAX_SIZE: {
+      Quantity q;
+      if (quantity_parse(optarg, &q, NULL) < 0 || quantity_value(&q) <= 0) {
+        fprintf(stderr, "coracle server: invalid --container-log-max-size \"%s\"\n", optarg);
+        return 2;
+      }
+      log_max_size = quantity_value(&q);
+      break;
+    }
+    case OPT_LOG_MAX_FILES:
+    case OPT_POD_MAX_PIDS: {
+      char *end;
+      long long v = strtoll(optarg, &end, 10);
+      if (*end || (c == OPT_LOG_MAX_FILES ? v < 2 || v > 1000 : v < -1)) {
+        fprintf(stderr, "coracle server: invalid --%s \"%s\"\n",
+                c == OPT_LOG_MAX_FILES ? "container-log-max-files" : "pod-max-pids", optarg);
+        return 2;
+      }
+      if (c == OPT_LOG_MAX_FILES)
+        log_max_files = (int)v;
+      else
+        pod_max_pids = v;
+      break;
+    }
     case OPT_DISABLE_SCHEDULER:
       disable_scheduler = true;
       break;
@@ -216,6 +324,35 @@ int cmd_server(int argc, char **argv) {
     case OPT_WATCH_EVENTS:
       o.watch_cache_events = (size_t)strtoul(optarg, NULL, 10);
       break;
+    case OPT_NODE_GRACE:
+    case OPT_EVENT_TTL: {
+      double d;
+      if (parse_duration_sec(optarg, &d) < 0 || d <= 0 || d > 30 * 86400) {
+        fprintf(stderr, "coracle server: invalid duration \"%s\"\n", optarg);
+        return 2;
+      }
+      if (c == OPT_NODE_GRACE)
+        node_grace_usec = (uint64_t)(d * 1e6);
+      else
+        o.event_ttl_sec = (int64_t)ceil(d);
+      break;
+    }
+    case OPT_METRIC_RESOLUTION:
+    case OPT_HPA_SYNC:
+    case OPT_HPA_DOWNSCALE: {
+      double d;
+      if (parse_duration_sec(optarg, &d) < 0 || d <= 0 || d > 86400) {
+        fprintf(stderr, "coracle server: invalid duration \"%s\"\n", optarg);
+        return 2;
+      }
+      if (c == OPT_METRIC_RESOLUTION)
+        o.metrics_resolution_ms = (int)(d * 1000);
+      else if (c == OPT_HPA_SYNC)
+        hpa_sync_usec = (uint64_t)(d * 1e6);
+      else
+        hpa_downscale_usec = (uint64_t)(d * 1e6);
+      break;
+    }
     case 'v': {
       LogLevel l = log_level_from_string(optarg);
       if (l == LOG_LEVEL_INVALID) {
@@ -283,7 +420,11 @@ int cmd_server(int argc, char **argv) {
     /* The kubernetes Service's endpoint: the node's first address, else where we listen. */
     _cleanup_free_ char *ip = !isempty(o.node_ip) ? xstrndup(o.node_ip, strcspn(o.node_ip, ","))
                                                   : xstrdup(any ? "127.0.0.1" : o.bind_address);
-    CtrlManagerOptions copts = {.apiserver_ip = ip, .apiserver_port = o.https_port};
+    CtrlManagerOptions copts = {
+        .apiserver_ip = ip, .apiserver_port = o.https_port, .cluster_cidr = o.cluster_cidr};
+    copts.hpa_sync_period_usec = hpa_sync_usec;
+    copts.hpa_downscale_window_usec = hpa_downscale_usec;
+    copts.node_grace_usec = node_grace_usec;
     Error cerr = ERROR_INIT;
     if (client_new_local(o.data_dir, url, &ctrl_client, &cerr) < 0 ||
         ctrl_manager_start(ctrl_client, &copts, &ctrl, &cerr) < 0)
@@ -305,17 +446,47 @@ int cmd_server(int argc, char **argv) {
                             .pod_log_dir = pod_log_dir,
                             .cluster_dns = o.cluster_dns,
                             .cluster_domain = o.cluster_domain,
-                            .registries_path = registries};
+                            .cluster_cidr = o.cluster_cidr,
+                            .dns_bind_address = dns_bind,
+                            .dns_port = dns_port,
+                            .registries_path = registries,
+                            .pod_max_pids = pod_max_pids,
+                            .container_log_max_size = log_max_size,
+                            .container_log_max_files = log_max_files};
     Error kerr = ERROR_INIT;
     if (client_new_local(o.data_dir, url, &agent_client, &kerr) < 0 ||
         kubelet_start(agent_client, &kopts, &agent, &kerr) < 0)
       log_error("server", "node agent not started: %s", kerr.message ? kerr.message : strerror(-kerr.code));
     error_reset(&kerr);
   }
+  /* metrics.k8s.io reads this node's usage from the agent's HTTPS port, else in-process */
+  KubeletStatsClient *stats_client = NULL;
+  if (agent && kubelet_stats_endpoint_running(agent) &&
+      kubelet_stats_client_new(o.data_dir, &stats_client, NULL) >= 0)
+    apiserver_set_stats_source(s, o.node_name, server_agent_stats_https, stats_client);
+  else if (agent)
+    apiserver_set_stats_source(s, o.node_name, server_agent_stats, agent);
+  if (agent)
+    log_info("metrics", "node=%s source=%s", o.node_name,
+             stats_client ? "https://127.0.0.1:10250" : "in-process");
   /* ---- end node agent ---- */
+  /* ---- service proxy (src/agent/proxy): this node's nftables Service rules, with the agent ---- */
+  Proxy *proxy = NULL;
+  if (agent && !disable_proxy) {
+    ProxyOptions popts = {.node_name = o.node_name, .cluster_cidr = o.cluster_cidr};
+    Error perr = ERROR_INIT;
+    if (proxy_start(agent_client, &popts, &proxy, &perr) < 0)
+      log_error("server", "service proxy not started: %s",
+                perr.message ? perr.message : strerror(-perr.code));
+    error_reset(&perr);
+  }
+  /* ---- end service proxy ---- */
   int sig = 0;
   sigwait(&set, &sig);
   log_info("server", "received signal %d, shutting down", sig);
+  proxy_stop(proxy); /* its rules stay in the kernel: Services keep working while we are away */
+  apiserver_set_stats_source(s, o.node_name, NULL, NULL);
+  kubelet_stats_client_free(stats_client);
   kubelet_stop(agent); /* node agent: before the server it talks to; its containers keep running */
   client_free(agent_client);
   ctrl_manager_stop(ctrl); /* controllers: before the server they talk to */

@@ -29,6 +29,7 @@ static void sim_usage(FILE *f) {
         "  --memory Q            memory capacity of each node (default 16Gi)\n"
         "  --pods N              pod capacity of each node (default 110)\n"
         "  --workers N           threads writing pod status (default 4)\n"
+        "  --lease-interval S    seconds between Lease renewals of each node (default 10)\n"
         "  -v, --log-level LEVEL error|warn|info|debug|trace (default info)\n",
         f);
 }
@@ -94,7 +95,8 @@ int cmd_sim_nodes(int argc, char **argv) {
     OPT_CPU,
     OPT_MEMORY,
     OPT_PODS,
-    OPT_WORKERS
+    OPT_WORKERS,
+    OPT_LEASE_INTERVAL,
   };
   static const struct option longopts[] = {
       {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
@@ -106,6 +108,7 @@ int cmd_sim_nodes(int argc, char **argv) {
       {"memory", required_argument, NULL, OPT_MEMORY},
       {"pods", required_argument, NULL, OPT_PODS},
       {"workers", required_argument, NULL, OPT_WORKERS},
+      {"lease-interval", required_argument, NULL, OPT_LEASE_INTERVAL},
       {"log-level", required_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {0},
@@ -142,6 +145,9 @@ int cmd_sim_nodes(int argc, char **argv) {
       break;
     case OPT_WORKERS:
       o.workers = (unsigned)strtoul(optarg, NULL, 10);
+      break;
+    case OPT_LEASE_INTERVAL:
+      o.lease_interval = (unsigned)strtoul(optarg, NULL, 10);
       break;
     case 'v': {
       LogLevel l = log_level_from_string(optarg);

@@ -34,6 +34,10 @@ typedef enum CtrlRes {
   CTRL_CONTROLLERREVISIONS,
   CTRL_CONFIGMAPS,
   CTRL_SECRETS,
+  CTRL_NODES,
+  CTRL_HPAS,
+  CTRL_LEASES,
+  CTRL_PDBS,
   _CTRL_RES_MAX,
   CTRL_RES_INVALID = -1,
 } CtrlRes;
@@ -53,7 +57,7 @@ struct CtrlController {
   size_t n_threads;
 };
 
-#define CTRL_MAX_CONTROLLERS 8
+#define CTRL_MAX_CONTROLLERS 24
 
 /* Recently recorded events, for de-duplication (events.c). */
 typedef struct CtrlEvents {
@@ -69,7 +73,11 @@ struct CtrlManager {
   size_t n_ctrls;
   unsigned workers;
   char *apiserver_ip; /* for the kubernetes Service's endpoints; NULL = leave them alone */
+  char *cluster_cidr; /* pods' range that nodeipam.c hands out per node; NULL = none */
   int apiserver_port;
+  uint64_t hpa_sync_period_usec;      /* --horizontal-pod-autoscaler-sync-period */
+  uint64_t hpa_downscale_window_usec; /* --horizontal-pod-autoscaler-downscale-stabilization */
+  uint64_t node_grace_usec;           /* --node-monitor-grace-period (nodelifecycle.c) */
 };
 
 /* The ApiResource of r (never NULL for a valid r), and the CtrlRes serving a group/kind (or INVALID). */
@@ -90,6 +98,15 @@ int deploy_controller_setup(CtrlManager *m, Error *err);
 int gc_controller_setup(CtrlManager *m, Error *err);
 int endpoints_controller_setup(CtrlManager *m, Error *err);
 int sa_controller_setup(CtrlManager *m, Error *err);
+int hpa_controller_setup(CtrlManager *m, Error *err);
+/* Job, CronJob, DaemonSet, StatefulSet: declared in workloads.h */
+int job_controller_setup(CtrlManager *m, Error *err);
+int cronjob_controller_setup(CtrlManager *m, Error *err);
+int ds_controller_setup(CtrlManager *m, Error *err);
+int sts_controller_setup(CtrlManager *m, Error *err);
+int servicelb_controller_setup(CtrlManager *m, Error *err);
+/* ServiceLB (servicelb.c): the load-balancer ingress of a Service given the nodes. New array. */
+json_t *servicelb_ingress(json_t *nodes);
 
 /* ---- events (events.c) ---- */
 

@@ -16,6 +16,10 @@ typedef struct CtrlManagerOptions {
   unsigned sync_timeout_sec; /* how long start waits for the informers' first lists; 0 = 60 */
   const char *apiserver_ip;  /* when set, default/kubernetes's Endpoints and EndpointSlice point here... */
   int apiserver_port;        /* ...on this port (the API server's HTTPS port) */
+  uint64_t hpa_sync_period_usec;      /* HPA sync period; 0 = 15 s */
+  uint64_t hpa_downscale_window_usec; /* HPA scale-down stabilization when no behavior is given; 0 = 5 min */
+  const char *cluster_cidr; /* pod network; each Node gets a /24 of it as spec.podCIDR (NULL = none) */
+  uint64_t node_grace_usec; /* --node-monitor-grace-period: silence before a node is Unknown; 0 = 40 s */
 } CtrlManagerOptions;
 
 /* Starts the informers, waits for their first lists, then starts the workers. c must outlive the manager.

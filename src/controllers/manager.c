@@ -4,7 +4,10 @@
  * workers and stop before the queues shut down. */
 #include <errno.h>
 
+#include "controllers/clusterdns.h"
 #include "controllers/controllers-internal.h"
+#include "controllers/nodeipam.h"
+#include "controllers/nodelifecycle.h"
 
 #define COMPONENT "controller-manager"
 #define CTRL_MAX_RETRIES 15 /* then the key is dropped until its next event or resync, as client-go does */
@@ -27,6 +30,10 @@ static const struct {
     [CTRL_CONTROLLERREVISIONS] = {"apps", "v1", "controllerrevisions"},
     [CTRL_CONFIGMAPS] = {"", "v1", "configmaps"},
     [CTRL_SECRETS] = {"", "v1", "secrets"},
+    [CTRL_NODES] = {"", "v1", "nodes"},
+    [CTRL_HPAS] = {"autoscaling", "v2", "horizontalpodautoscalers"},
+    [CTRL_LEASES] = {"coordination.k8s.io", "v1", "leases"},
+    [CTRL_PDBS] = {"policy", "v1", "poddisruptionbudgets"},
 };
 
 const ApiResource *ctrl_resource(CtrlRes r) {
@@ -149,6 +156,7 @@ static void manager_free(CtrlManager *m) {
   }
   ctrl_events_destroy(&m->events);
   free(m->apiserver_ip);
+  free(m->cluster_cidr);
   free(m);
 }
 
@@ -160,11 +168,22 @@ int ctrl_manager_start(Client *client, const CtrlManagerOptions *opts, CtrlManag
     m->apiserver_ip = xstrdup(opts->apiserver_ip);
     m->apiserver_port = opts->apiserver_port;
   }
+  if (opts && !isempty(opts->cluster_cidr))
+    m->cluster_cidr = xstrdup(opts->cluster_cidr);
   m->workers = opts && opts->workers ? opts->workers : 2;
+  m->hpa_sync_period_usec = opts && opts->hpa_sync_period_usec ? opts->hpa_sync_period_usec : 15000000u;
+  m->hpa_downscale_window_usec =
+      opts && opts->hpa_downscale_window_usec ? opts->hpa_downscale_window_usec : 300000000u;
+  m->node_grace_usec = opts && opts->node_grace_usec ? opts->node_grace_usec : 40000000u;
   unsigned sync_sec = opts && opts->sync_timeout_sec ? opts->sync_timeout_sec : 60;
-  int (*setups[])(CtrlManager *, Error *) = {rs_controller_setup, deploy_controller_setup,
-                                             gc_controller_setup, endpoints_controller_setup,
-                                             sa_controller_setup};
+  int (*setups[])(CtrlManager *, Error *) = {rs_controller_setup,         deploy_controller_setup,
+                                             gc_controller_setup,         endpoints_controller_setup,
+                                             sa_controller_setup,         nodeipam_controller_setup,
+                                             servicelb_controller_setup,  job_controller_setup,
+                                             cronjob_controller_setup,    ds_controller_setup,
+                                             sts_controller_setup,        hpa_controller_setup,
+                                             clusterdns_controller_setup, nodelifecycle_controller_setup,
+                                             disruption_controller_setup};
   for (size_t i = 0; i < ELEMENTSOF(setups); i++) {
     int rc = setups[i](m, err);
     if (rc < 0) {

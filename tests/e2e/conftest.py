@@ -21,6 +21,8 @@ import urllib.request
 
 import pytest
 
+import imagetools as it
+
 CORACLE_BIN = os.environ.get("CORACLE_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "coracle")
 KUBECTL = os.environ.get("KUBECTL", "/usr/bin/kubectl")
@@ -224,3 +226,114 @@ def wait_for(fn, timeout=20, interval=0.1, what="condition"):
             return last
         time.sleep(interval)
     raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
+
+
+class ClientNetns:
+    """A second network namespace (the "client") joined to the current one (the node's) by a veth pair, so that
+    the node has a real address and a default route (a fresh namespace has only `lo`): node side `uplink` with
+    node_ip/24 and a default route via the client, client side `eth0` with client_ip/24 and a default route via
+    the node. Pass `--node-ip <node_ip>` to the server; reach NodePorts, external IPs and pods from the client with
+    run(). close() removes the namespace (and with it both ends of the pair)."""
+
+    def __init__(self, name, node_ip="192.168.77.1", client_ip="192.168.77.2", uplink="e2e-uplink"):
+        self.name, self.node_ip, self.client_ip, self.uplink = name, node_ip, client_ip, uplink
+        self.path = "/run/netns/" + name
+        steps = [
+            ["ip", "netns", "add", name],
+            ["ip", "-n", name, "link", "set", "lo", "up"],
+            ["ip", "link", "add", uplink, "type", "veth", "peer", "name", "eth0", "netns", name],
+            ["ip", "addr", "add", node_ip + "/24", "dev", uplink],
+            ["ip", "link", "set", uplink, "up"],
+            ["ip", "-n", name, "addr", "add", client_ip + "/24", "dev", "eth0"],
+            ["ip", "-n", name, "link", "set", "eth0", "up"],
+            ["ip", "-n", name, "route", "add", "default", "via", node_ip],
+            ["ip", "route", "replace", "default", "via", client_ip],
+        ]
+        try:
+            for s in steps:
+                subprocess.run(s, check=True, capture_output=True)
+        except subprocess.CalledProcessError as e:
+            self.close()
+            raise RuntimeError("client netns %s: %s failed: %s" % (name, " ".join(e.cmd), e.stderr))
+
+    def run(self, *cmd, timeout=30, check=False):
+        """Runs cmd inside the client namespace (nsenter keeps the mounts, unlike `ip netns exec`)."""
+        return subprocess.run(["nsenter", "--net=" + self.path] + list(cmd), capture_output=True, text=True,
+                              timeout=timeout, check=check)
+
+    def close(self):
+        subprocess.run(["ip", "route", "del", "default", "via", self.client_ip], capture_output=True)
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+
+
+_module_netns_count = [0]
+
+
+@pytest.fixture(scope="module")
+def module_netns(netns):
+    """A fresh network namespace for one test module, entered for the module's duration (then back to the
+    session's): modules that run the node agent get a node of their own, with no bridge, nft table, route or
+    sysctl left behind by an earlier module's agent."""
+    _module_netns_count[0] += 1
+    name = "%s-m%d" % (netns, _module_netns_count[0])
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    orig = os.open("/proc/self/ns/net", os.O_RDONLY)
+    try:
+        subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
+        _setns("/run/netns/" + name)
+        yield name
+    finally:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.setns(orig, CLONE_NEWNET)
+        os.close(orig)
+        subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+@pytest.fixture(scope="module")
+def client_netns(module_netns):
+    """The node's uplink to a client namespace (ClientNetns), for one module whose node is module_netns:
+    192.168.77.1 is the node's address, 192.168.77.2 the client's."""
+    c = ClientNetns(module_netns + "-client")
+    yield c
+    c.close()
+
+
+BUSYBOX_IMAGE = "docker.io/e2e/busybox:1.0"
+
+
+def coracle(*args, check=True, timeout=120):
+    """Runs the coracle binary under test (images, killall, uninstall...)."""
+    p = subprocess.run([CORACLE_BIN] + list(args), capture_output=True, text=True, timeout=timeout)
+    if check and p.returncode != 0:
+        raise AssertionError("coracle %s failed (%d): %s %s" % (" ".join(args), p.returncode, p.stdout, p.stderr))
+    return p
+
+
+def start_agent_node(request, prefix, port, extra_args=()):
+    """A server WITH its node agent for one module: container logs in WORKDIR/pod-logs (c.logdir), the
+    busybox-static image (c.image) imported as BUSYBOX_IMAGE. At the end: stopped, every container killed
+    (`coracle killall`), and the test fails on any sanitizer report in the server log."""
+    workdir = tempfile.mkdtemp(prefix=prefix)
+    logdir = os.path.join(workdir, "pod-logs")
+    c = Cluster(workdir, port=port, agent=True, extra_args=["--pod-log-dir", logdir] + list(extra_args))
+    c.workdir = workdir
+    c.logdir = logdir
+    c.image = it.Image([it.Layer(it.tar_entries(it.busybox_entries()))], cmd=("/bin/sh",))
+    archive = os.path.join(workdir, "busybox.tar")
+    it.oci_archive(archive, [(c.image, {"io.containerd.image.name": BUSYBOX_IMAGE})])
+    coracle("images", "import", "--data-dir", c.data_dir, archive)
+
+    def finish():
+        try:
+            c.stop()
+        finally:
+            coracle("killall", "--data-dir", c.data_dir, check=False)
+            reports = c.sanitizer_report()
+            log = c.read_log()
+            if not os.environ.get("CORACLE_KEEP"):
+                shutil.rmtree(workdir, ignore_errors=True)
+            assert not reports, "sanitizer reports:\n" + "\n".join(reports) + "\n" + log[-8000:]
+
+    request.addfinalizer(finish)
+    c.start()
+    return c

@@ -13,7 +13,7 @@ import time
 import pytest
 
 import imagetools as it
-from conftest import CORACLE_BIN, Cluster, wait_for
+from conftest import CORACLE_BIN, Cluster, coracle, start_agent_node, wait_for
 
 IMAGE = "docker.io/e2e/busybox:1.0"
 NODE = "e2e-node"
@@ -21,38 +21,10 @@ NODE = "e2e-node"
 pytestmark = pytest.mark.skipif(shutil.which("runc") is None, reason="runc is not installed")
 
 
-def coracle(*args, check=True):
-    p = subprocess.run([CORACLE_BIN] + list(args), capture_output=True, text=True, timeout=120)
-    if check and p.returncode != 0:
-        raise AssertionError("coracle %s failed (%d): %s %s" % (" ".join(args), p.returncode, p.stdout, p.stderr))
-    return p
-
-
 @pytest.fixture(scope="module")
-def node(netns, request):
+def node(module_netns, request):
     """A server with its node agent, the busybox image imported, logs in a temporary directory."""
-    workdir = tempfile.mkdtemp(prefix="coracle-pods-")
-    logdir = os.path.join(workdir, "pod-logs")
-    c = Cluster(workdir, port=6452, agent=True, extra_args=["--pod-log-dir", logdir])
-    c.logdir = logdir
-    archive = os.path.join(workdir, "busybox.tar")
-    img = it.Image([it.Layer(it.tar_entries(it.busybox_entries()))], cmd=("/bin/sh",))
-    it.oci_archive(archive, [(img, {"io.containerd.image.name": IMAGE})])
-    coracle("images", "import", "--data-dir", c.data_dir, archive)
-    c.start()
-
-    def finish():
-        try:
-            c.stop()
-        finally:
-            coracle("killall", "--data-dir", c.data_dir, check=False)
-            reports = c.sanitizer_report()
-            log = c.read_log()
-            if not os.environ.get("CORACLE_KEEP"):
-                shutil.rmtree(workdir, ignore_errors=True)
-            assert not reports, "sanitizer reports:\n" + "\n".join(reports) + "\n" + log[-8000:]
-
-    request.addfinalizer(finish)
+    c = start_agent_node(request, "coracle-pods-", 6452)
     return c
 
 
@@ -137,7 +109,7 @@ def test_pod_runs_logs_and_limits(node):
     with open(os.path.join(node.logdir, "default_hello_%s" % uid, "c", "0.log")) as f:
         first = f.readline()
     assert first.split(" ", 3)[1:] == ["stdout", "F", "hello world\n"], first
-    cg = "/coracle/pods/%s/c" % uid
+    cg = "/coracle/pods/pod%s/c" % uid  # Guaranteed: directly under the pods' root (runtime/cgroup.h)
     with open("/sys/fs/cgroup/memory%s/memory.limit_in_bytes" % cg) as f:
         assert int(f.read()) == 64 * 1024 * 1024
     with open("/sys/fs/cgroup/cpu%s/cpu.cfs_quota_us" % cg) as f:
@@ -167,7 +139,7 @@ def test_logs_follow(node):
 def test_httpd_answers_in_pod_netns(node):
     create(node, pod_manifest("web", ["httpd", "-f", "-p", "8080", "-h", "/www"]))
     pod = wait_phase(node, "web", "Running")
-    assert pod["status"].get("podIP", "") == ""  # pod networking is a later issue
+    assert pod["status"]["podIP"].startswith("10.42.")  # from the node's podCIDR (test_network.py has the rest)
     def fetch():
         p = subprocess.run(["nsenter", "--net=" + netns_of(pod), "timeout", "5", "busybox", "wget", "-q", "-O", "-",
                             "http://127.0.0.1:8080/"], capture_output=True, text=True)
@@ -267,5 +239,6 @@ def test_killall_cleans_up(node):
         assert node.data_dir not in f.read()
     for uid in uids:
         assert not os.path.exists("/run/netns/coracle-" + uid)
-        assert not os.path.exists("/sys/fs/cgroup/memory/coracle/pods/" + uid)
+        for qos in ("", "burstable/", "besteffort/"):
+            assert not os.path.exists("/sys/fs/cgroup/memory/coracle/pods/%spod%s" % (qos, uid))
     node.start()  # the finalizer stops it again

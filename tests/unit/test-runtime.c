@@ -90,14 +90,18 @@ static void test_spec_build(void **state) {
                          .n_mounts = 1};
   _cleanup_json_ json_t *cfg = NULL;
   Error e = ERROR_INIT;
-  /* "nobody" needs a passwd file to resolve: without one it is an error. */
+  /* "nobody" needs a passwd file to resolve: without one it is an error (when no runAsUser replaces it). */
+  json_t *sc = json_object_get(ctr, "securityContext");
+  json_object_del(sc, "runAsUser");
   assert_int_equal(runtime_spec_build(&in, &cfg, &e), -EINVAL);
   assert_non_null(strstr(e.message, "unable to find user nobody"));
   error_reset(&e);
+  json_object_set_new(sc, "runAsUser", json_integer(1000));
   json_object_set_new(img, "User", json_string("7:8"));
   assert_int_equal(runtime_spec_build(&in, &cfg, &e), 0);
   assert_int_equal(jint(cfg, "process.user.uid", -1), 1000); /* runAsUser wins over the image's user */
-  assert_int_equal(jint(cfg, "process.user.gid", -1), 8);
+  /* ...and its group too: containerd takes it from /etc/passwd (none here: 0), not from the image. */
+  assert_int_equal(jint(cfg, "process.user.gid", -1), 0);
   assert_string_equal(jstr(cfg, "process.cwd"), "/w");
   assert_false(json_is_true(jpath(cfg, "process.terminal")));
   assert_string_equal(jstr(cfg, "hostname"), "pod1");

@@ -43,7 +43,6 @@ int image_service_open(const ImageServiceOptions *o, ImageService **ret, Error *
     image_service_free(s);
     return r;
   }
-  registry_client_global_init(); /* before any thread of ours exists */
   *ret = s;
   return 0;
 }

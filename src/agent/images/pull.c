@@ -43,8 +43,8 @@ static bool retryable(int r) {
 
 /* Downloads a blob unless it is stored already; transport failures are retried, a wrong digest is not (the
  * registry would serve the same bytes again). */
-static int fetch_blob(ImageService *s, RegistryClient *client, RegistryConn *conn, const ImageDescriptor *d,
-                      const int *cancel, Error *err) {
+static int fetch_blob(ImageService *s, RegistryClient *client, const ImageDescriptor *d, const int *cancel,
+                      Error *err) {
   if (content_blob_exists(s->content, d->digest, d->size))
     return 0;
   int r = 0;
@@ -59,7 +59,7 @@ static int fetch_blob(ImageService *s, RegistryClient *client, RegistryConn *con
     _cleanup_content_writer_ ContentWriter *w = NULL;
     if ((r = content_writer_open(s->content, d->digest, d->size, 0, &w, err)) < 0)
       return r;
-    r = registry_client_get_blob(client, conn, d->digest, w, err);
+    r = registry_client_get_blob(client, d->digest, w, err);
     if (r == 0)
       return content_writer_commit(w, NULL, err);
     if (!retryable(r))
@@ -68,10 +68,10 @@ static int fetch_blob(ImageService *s, RegistryClient *client, RegistryConn *con
   return r;
 }
 
-static int fetch_and_unpack(Pull *p, RegistryConn *conn, size_t i, Error *err) {
+static int fetch_and_unpack(Pull *p, size_t i, Error *err) {
   const ImageDescriptor *d = &p->manifest->layers[i];
   uint64_t t0 = now_monotonic_usec();
-  int r = fetch_blob(p->s, p->client, conn, d, &p->cancel, err);
+  int r = fetch_blob(p->s, p->client, d, &p->cancel, err);
   if (r < 0)
     return error_wrap(err, "layer %s: ", d->digest);
   uint64_t t1 = now_monotonic_usec();
@@ -85,7 +85,7 @@ static int fetch_and_unpack(Pull *p, RegistryConn *conn, size_t i, Error *err) {
 
 /* A layer another pull of this process is already fetching is waited for, not fetched twice (images
  * started together often share their base layers). If that pull fails, this one tries itself. */
-static int pull_layer(Pull *p, RegistryConn *conn, size_t i, Error *err) {
+static int pull_layer(Pull *p, size_t i, Error *err) {
   _cleanup_free_ char *key = xasprintf("layer %s", p->diff_ids[i]);
   for (;;) {
     if (content_layer_exists(p->s->content, p->diff_ids[i]))
@@ -96,7 +96,7 @@ static int pull_layer(Pull *p, RegistryConn *conn, size_t i, Error *err) {
     int code = 0;
     if (inflight_begin(p->s, key, &f, &code, NULL) == 0)
       continue;
-    int r = fetch_and_unpack(p, conn, i, err);
+    int r = fetch_and_unpack(p, i, err);
     inflight_end(p->s, f, r, err);
     return r;
   }
@@ -104,7 +104,6 @@ static int pull_layer(Pull *p, RegistryConn *conn, size_t i, Error *err) {
 
 static void *layer_worker(void *ud) {
   Pull *p = ud;
-  RegistryConn *conn = registry_conn_new();
   for (;;) {
     if (__atomic_load_n(&p->cancel, __ATOMIC_RELAXED))
       break;
@@ -114,7 +113,7 @@ static void *layer_worker(void *ud) {
     if (p->skip[i])
       continue;
     Error e = ERROR_INIT;
-    int r = pull_layer(p, conn, i, &e);
+    int r = pull_layer(p, i, &e);
     if (r < 0) {
       pthread_mutex_lock(&p->mu);
       if (p->code == 0 || (p->code == -ECANCELED && r != -ECANCELED)) {
@@ -128,7 +127,6 @@ static void *layer_worker(void *ud) {
       __atomic_store_n(&p->cancel, 1, __ATOMIC_RELAXED);
     }
   }
-  registry_conn_free(conn);
   return NULL;
 }
 
@@ -206,10 +204,9 @@ static int resolve(ImageService *s, const ImageRef *ref, const RegistryAuth *aut
   size_t best = 0;
   for (size_t i = 0; i < n; i++) {
     RegistryClient *client = registry_client_new(&eps[i], s->user_agent, NULL);
-    _cleanup_registry_conn_ RegistryConn *conn = registry_conn_new();
     Error e = ERROR_INIT;
     RegistryManifest m = {0};
-    r = registry_client_get_manifest(client, conn, what, &m, &e);
+    r = registry_client_get_manifest(client, what, &m, &e);
     if (r == 0) {
       log_debug("images", "%s/%s:%s resolved at %s to %s", ref->domain, ref->path, what, eps[i].url,
                 m.digest);
@@ -246,8 +243,8 @@ static int resolve(ImageService *s, const ImageRef *ref, const RegistryAuth *aut
   return r;
 }
 
-static int get_manifest_blob(ImageService *s, RegistryClient *client, RegistryConn *conn,
-                             const ImageDescriptor *d, RegistryManifest *ret, Error *err) {
+static int get_manifest_blob(ImageService *s, RegistryClient *client, const ImageDescriptor *d,
+                             RegistryManifest *ret, Error *err) {
   if (d->size > IMAGE_MANIFEST_MAX_BYTES)
     return error_set(err, -E2BIG, NULL, "manifest %s is larger than %d bytes", d->digest,
                      IMAGE_MANIFEST_MAX_BYTES);
@@ -261,7 +258,7 @@ static int get_manifest_blob(ImageService *s, RegistryClient *client, RegistryCo
     *ret = m;
     return 0;
   }
-  int r = registry_client_get_manifest(client, conn, d->digest, &m, err);
+  int r = registry_client_get_manifest(client, d->digest, &m, err);
   if (r < 0)
     return r;
   if ((int64_t)m.len != d->size) {
@@ -306,7 +303,6 @@ static int do_pull(ImageService *s, const char *refstr, const RegistryAuth *auth
   RegistryManifest top = {0};
   if ((r = resolve(s, &ref, auth, &client, &top, err)) < 0)
     return r;
-  _cleanup_registry_conn_ RegistryConn *conn = registry_conn_new();
   char repo_digest[CONTENT_DIGEST_SIZE];
   memcpy(repo_digest, top.digest, CONTENT_DIGEST_SIZE);
   RegistryManifest cur = top;
@@ -325,7 +321,7 @@ static int do_pull(ImageService *s, const char *refstr, const RegistryAuth *auth
     if ((r = image_manifest_select(&m, s->os, s->architecture, s->variant, &pick, err)) < 0)
       break;
     RegistryManifest next = {0};
-    r = get_manifest_blob(s, client, conn, &m.manifests[pick], &next, err);
+    r = get_manifest_blob(s, client, &m.manifests[pick], &next, err);
     image_manifest_done(&m);
     if (r < 0)
       break;
@@ -338,7 +334,7 @@ static int do_pull(ImageService *s, const char *refstr, const RegistryAuth *auth
   registry_manifest_done(&cur);
 
   ImageConfig cfg = {0};
-  if (r >= 0 && (r = fetch_blob(s, client, conn, &m.config, NULL, err)) < 0)
+  if (r >= 0 && (r = fetch_blob(s, client, &m.config, NULL, err)) < 0)
     error_wrap(err, "config %s: ", m.config.digest);
   if (r >= 0) {
     _cleanup_free_ char *data = NULL;

@@ -1,11 +1,10 @@
-/* The registry v2 API client (see registry-client.h). Every request goes through request(), which performs
- * it, answers a 401 by authenticating as the challenge asks, and retries. Bodies of 2xx answers stream
- * into a sink (a bounded buffer for manifests, a ContentWriter for blobs); bodies of error answers are kept
- * (bounded) to pass the registry's own message to the user. */
+/* The registry v2 API client (see registry-client.h) over coracle's HTTP client (client/httpc.h). Every
+ * request goes through request(), which performs it, answers a 401 by authenticating as the challenge asks,
+ * and retries. Bodies of 2xx answers stream into a sink (a bounded buffer for manifests, a ContentWriter for
+ * blobs); bodies of error answers are kept (bounded) to pass the registry's own message to the user. */
 #include "agent/images/registry-client.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <strings.h>
@@ -16,6 +15,7 @@
 #include "base/base64.h"
 #include "base/buf.h"
 #include "base/log.h"
+#include "client/httpc.h"
 
 #define ERROR_BODY_MAX (64 * 1024)
 #define HEADER_VALUE_MAX 8192
@@ -31,11 +31,8 @@ struct RegistryClient {
   pthread_mutex_t mu;  /* guards authorization and auth_generation */
   char *authorization; /* full header value: "Bearer …" or "Basic …" */
   unsigned auth_generation;
-};
-
-struct RegistryConn {
-  CURL *h;
-  char errbuf[CURL_ERROR_SIZE];
+  pthread_mutex_t http_mu; /* guards http */
+  Httpc *http;             /* made at the first request: loading the TLS files can fail, with a message */
 };
 
 typedef int (*SinkFn)(void *ud, const void *p, size_t n, Error *err);
@@ -64,17 +61,7 @@ static void response_done(Response *r) {
   buf_free(&r->error_body);
 }
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) {
-  curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-void registry_client_global_init(void) {
-  pthread_once(&curl_once, curl_init_once);
-}
-
 RegistryClient *registry_client_new(const RegistryEndpoint *ep, const char *user_agent, const int *cancel) {
-  registry_client_global_init();
   RegistryClient *c = xzalloc(sizeof *c);
   c->api = xstrdup(ep->url);
   c->repo = xstrdup(ep->repository);
@@ -89,6 +76,7 @@ RegistryClient *registry_client_new(const RegistryEndpoint *ep, const char *user
   c->tls.key_file = ep->tls.key_file ? xstrdup(ep->tls.key_file) : NULL;
   c->cancel = cancel;
   pthread_mutex_init(&c->mu, NULL);
+  pthread_mutex_init(&c->http_mu, NULL);
   return c;
 }
 
@@ -104,7 +92,9 @@ void registry_client_free(RegistryClient *c) {
   free(c->tls.cert_file);
   free(c->tls.key_file);
   free(c->authorization);
+  httpc_free(c->http);
   pthread_mutex_destroy(&c->mu);
+  pthread_mutex_destroy(&c->http_mu);
   free(c);
 }
 
@@ -114,22 +104,6 @@ void registry_client_set_cancel(RegistryClient *c, const int *cancel) {
 
 const char *registry_client_url(const RegistryClient *c) {
   return c->api;
-}
-
-RegistryConn *registry_conn_new(void) {
-  registry_client_global_init();
-  RegistryConn *conn = xzalloc(sizeof *conn);
-  conn->h = curl_easy_init();
-  if (!conn->h)
-    oom();
-  return conn;
-}
-
-void registry_conn_free(RegistryConn *conn) {
-  if (!conn)
-    return;
-  curl_easy_cleanup(conn->h);
-  free(conn);
 }
 
 void registry_manifest_done(RegistryManifest *m) {
@@ -150,134 +124,116 @@ static char *trimmed(const char *p, size_t n) {
   return xstrndup(p, MIN(n, (size_t)HEADER_VALUE_MAX));
 }
 
-static size_t on_header(char *data, size_t size, size_t nmemb, void *ud) {
-  Response *r = ud;
-  size_t n = size * nmemb;
-  if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-    /* A new response (after a redirect or a 100): its headers replace the previous ones. */
-    response_clear_headers(r);
-    const char *sp = memchr(data, ' ', n);
-    r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
-    return n;
-  }
-  const char *colon = memchr(data, ':', n);
-  if (!colon)
-    return n;
-  size_t kl = (size_t)(colon - data);
-  char **slot = NULL;
-  if (kl == 12 && strncasecmp(data, "Content-Type", 12) == 0)
-    slot = &r->content_type;
-  else if (kl == 21 && strncasecmp(data, "Docker-Content-Digest", 21) == 0)
-    slot = &r->docker_digest;
-  else if (kl == 16 && strncasecmp(data, "WWW-Authenticate", 16) == 0)
-    slot = &r->www_authenticate;
-  if (slot) {
-    free(*slot);
-    *slot = trimmed(colon + 1, n - kl - 1);
-  }
-  return n;
+static void take_header(char **slot, const HttpcResponse *hr, const char *name) {
+  free(*slot);
+  const char *v = httpc_response_header(hr, name);
+  *slot = v ? xstrndup(v, HEADER_VALUE_MAX) : NULL;
 }
 
-static size_t on_body(char *data, size_t size, size_t nmemb, void *ud) {
+static int on_body(const HttpcResponse *hr, const char *data, size_t n, void *ud) {
   Response *r = ud;
-  size_t n = size * nmemb;
-  if (r->status >= 200 && r->status < 300) {
+  if (hr->status >= 200 && hr->status < 300) {
     if (r->sink && (r->sink_rc = r->sink(r->sink_ud, data, n, r->err)) < 0)
-      return 0; /* makes curl stop with CURLE_WRITE_ERROR */
-    return n;
+      return r->sink_rc; /* stops the transfer */
+    return 0;
   }
-  if (r->status >= 300 && r->status < 400)
-    return n;
   if (r->error_body.len < ERROR_BODY_MAX)
     buf_append(&r->error_body, data, MIN(n, ERROR_BODY_MAX - r->error_body.len));
-  return n;
+  return 0;
 }
 
-static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un) {
-  const int *cancel = ud;
-  return cancel && __atomic_load_n(cancel, __ATOMIC_RELAXED) ? 1 : 0;
+static int client_http(RegistryClient *c, Httpc **ret, Error *err) {
+  pthread_mutex_lock(&c->http_mu);
+  int r = 0;
+  if (!c->http) {
+    HttpcConfig cfg = {
+        .tls = {.ca_file = c->tls.ca_file,
+                .cert_file = c->tls.cert_file,
+                .key_file = c->tls.key_file,
+                .insecure_skip_verify = c->tls.insecure_skip_verify},
+        .user_agent = c->user_agent,
+        .connect_timeout_ms = 30000,
+        .max_idle_per_origin = 4, /* the layer workers of a pull */
+    };
+    if ((r = httpc_new(&cfg, &c->http, err)) < 0)
+      error_wrap(err, "TLS configuration for %s: ", c->host);
+  }
+  *ret = c->http;
+  pthread_mutex_unlock(&c->http_mu);
+  return r;
 }
 
-static int curl_errno(CURLcode rc) {
-  switch (rc) {
-  case CURLE_COULDNT_CONNECT:
-    return -ECONNREFUSED;
-  case CURLE_COULDNT_RESOLVE_HOST:
-  case CURLE_COULDNT_RESOLVE_PROXY:
-    return -EHOSTUNREACH;
-  case CURLE_OPERATION_TIMEDOUT:
-    return -ETIMEDOUT;
-  case CURLE_SSL_CONNECT_ERROR:
-  case CURLE_PEER_FAILED_VERIFICATION:
-  case CURLE_SSL_CERTPROBLEM:
-  case CURLE_SSL_CACERT_BADFILE:
-    return -EPROTO;
-  case CURLE_TOO_MANY_REDIRECTS:
-    return -ELOOP;
-  default:
-    return -EIO;
-  }
-}
-
-/* One HTTP exchange (following redirects). method is "GET" or "POST" (with form as the body). */
-static int perform(RegistryClient *c, RegistryConn *conn, const char *method, const char *url,
-                   const char *form, struct curl_slist *headers, Response *resp, Error *err) {
-  CURL *h = conn->h;
-  curl_easy_reset(h); /* keeps the connection cache */
-  conn->errbuf[0] = 0;
-  curl_easy_setopt(h, CURLOPT_URL, url);
-  if (streq(method, "POST")) {
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
-  } else {
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-  }
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, conn->errbuf);
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
-  /* A stalled registry fails the pull instead of hanging it: less than 1 KiB/s for 60 s. */
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
-  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-  curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)c->cancel);
-  if (c->tls.insecure_skip_verify) {
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-  }
-  if (c->tls.ca_file)
-    curl_easy_setopt(h, CURLOPT_CAINFO, c->tls.ca_file);
-  if (c->tls.cert_file)
-    curl_easy_setopt(h, CURLOPT_SSLCERT, c->tls.cert_file);
-  if (c->tls.key_file)
-    curl_easy_setopt(h, CURLOPT_SSLKEY, c->tls.key_file);
+/* One HTTP exchange (following redirects; Authorization is not sent to another host). method is "GET" or
+ * "POST" (with form as the body). headers: "Name: value" lines, NULL-terminated. */
+static int perform(RegistryClient *c, const char *method, const char *url, const char *form,
+                   const char *const *headers, Response *resp, Error *err) {
+  Httpc *http = NULL;
+  int r = client_http(c, &http, err);
+  if (r < 0)
+    return r;
+  response_clear_headers(resp);
   resp->status = 0;
   resp->err = err;
   resp->sink_rc = 0;
-  CURLcode rc = curl_easy_perform(h);
-  if (rc == CURLE_OK)
+  HttpcRequest req = {
+      .method = method,
+      .url = url,
+      .headers = headers,
+      .body = form,
+      .body_len = form ? strlen(form) : 0,
+      .max_redirects = 10,
+      /* A stalled registry fails the pull instead of hanging it: nothing received for 60 s. */
+      .idle_timeout_ms = 60000,
+      .on_body = on_body,
+      .userdata = resp,
+      .cancel_flag = c->cancel,
+  };
+  HttpcResponse hr = HTTPC_RESPONSE_INIT;
+  r = httpc_request(http, &req, &hr, err);
+  if (r == 0) {
+    resp->status = hr.status;
+    take_header(&resp->content_type, &hr, "Content-Type");
+    take_header(&resp->docker_digest, &hr, "Docker-Content-Digest");
+    take_header(&resp->www_authenticate, &hr, "WWW-Authenticate");
+    /* Several challenges (Basic and Bearer): the token flow is the one registries mean. */
+    const char *v;
+    for (size_t k = 1; (v = httpc_head_get_nth(&hr.head, "WWW-Authenticate", k)); k++)
+      if (strncasecmp(v, "Bearer ", 7) == 0 && !startswith(resp->www_authenticate, "Bearer ")) {
+        free(resp->www_authenticate);
+        resp->www_authenticate = xstrndup(v, HEADER_VALUE_MAX);
+        break;
+      }
+    httpc_response_done(&hr);
     return 0;
-  if (rc == CURLE_WRITE_ERROR && resp->sink_rc < 0)
-    return resp->sink_rc;
-  if (rc == CURLE_ABORTED_BY_CALLBACK)
+  }
+  httpc_response_done(&hr);
+  if (resp->sink_rc < 0 && r == resp->sink_rc)
+    return r; /* the sink's own error, already in err */
+  if (r == -ECANCELED)
     return error_set(err, -ECANCELED, NULL, "cancelled");
-  const char *why = conn->errbuf[0] ? conn->errbuf : curl_easy_strerror(rc);
+  _cleanup_free_ char *why = xstrdup(err && err->message ? err->message : strerror(-r));
   const char *hint = "";
-  if (rc == CURLE_SSL_CONNECT_ERROR && startswith(url, "https://"))
-    hint = " (if the registry speaks plain HTTP, give it an http:// endpoint in registries.yaml)";
-  else if (rc == CURLE_PEER_FAILED_VERIFICATION)
+  int code;
+  switch (r) {
+  case -ECONNREFUSED:
+  case -EHOSTUNREACH:
+  case -ETIMEDOUT:
+  case -ELOOP:
+    code = r;
+    break;
+  case -EPROTO:
+    code = -EPROTO;
+    if (startswith(url, "https://"))
+      hint = " (if the registry speaks plain HTTP, give it an http:// endpoint in registries.yaml)";
+    break;
+  case -EKEYREJECTED:
+    code = -EPROTO;
     hint = " (set tls.ca_file for this registry in registries.yaml, or tls.insecure_skip_verify)";
-  return error_set(err, curl_errno(rc), NULL, "%s %s: %s%s", method, url, why, hint);
+    break;
+  default:
+    code = -EIO; /* retried by the puller */
+  }
+  return error_set(err, code, NULL, "%s %s: %s%s", method, url, why, hint);
 }
 
 /* The registry's own words from an error body ({"errors":[{"code","message"}]}), else a generic phrase. */
@@ -448,7 +404,7 @@ static char *basic_header(const RegistryAuth *a) {
 }
 
 /* Gets a bearer token from the challenge's realm. Called with c->mu held. */
-static int fetch_token(RegistryClient *c, RegistryConn *conn, const RegistryChallenge *ch, Error *err) {
+static int fetch_token(RegistryClient *c, const RegistryChallenge *ch, Error *err) {
   const char *realm = registry_challenge_get(ch, "realm");
   const char *service = registry_challenge_get(ch, "service");
   const char *scope = registry_challenge_get(ch, "scope");
@@ -457,36 +413,37 @@ static int fetch_token(RegistryClient *c, RegistryConn *conn, const RegistryChal
   _cleanup_free_ char *own_scope = xasprintf("repository:%s:pull", c->repo);
   if (!scope)
     scope = own_scope;
-  char *e_service = curl_easy_escape(conn->h, service ? service : "", 0);
-  char *e_scope = curl_easy_escape(conn->h, scope, 0);
+  _cleanup_buf_ Buf e_service = BUF_INIT;
+  _cleanup_buf_ Buf e_scope = BUF_INIT;
+  httpc_put_escaped(&e_service, service ? service : "");
+  httpc_put_escaped(&e_scope, scope);
   _cleanup_buf_ Buf url = BUF_INIT;
   _cleanup_buf_ Buf form = BUF_INIT;
-  struct curl_slist *hdrs = NULL;
+  _cleanup_free_ char *authz = NULL;
+  const char *hdrs[2] = {NULL, NULL};
   const char *method = "GET";
   if (c->auth.identity_token) {
-    char *e_tok = curl_easy_escape(conn->h, c->auth.identity_token, 0);
+    _cleanup_buf_ Buf e_tok = BUF_INIT;
+    httpc_put_escaped(&e_tok, c->auth.identity_token);
     buf_puts(&url, realm);
     buf_printf(&form, "grant_type=refresh_token&client_id=coracle&service=%s&scope=%s&refresh_token=%s",
-               e_service, e_scope, e_tok);
-    curl_free(e_tok);
+               e_service.data ? e_service.data : "", e_scope.data, e_tok.data);
+    hdrs[0] = "Content-Type: application/x-www-form-urlencoded";
     method = "POST";
   } else {
     buf_printf(&url, "%s%s", realm, strchr(realm, '?') ? "&" : "?");
     if (service)
-      buf_printf(&url, "service=%s&", e_service);
-    buf_printf(&url, "scope=%s", e_scope);
+      buf_printf(&url, "service=%s&", e_service.data ? e_service.data : "");
+    buf_printf(&url, "scope=%s", e_scope.data);
     if (c->auth.username) {
       _cleanup_free_ char *basic = basic_header(&c->auth);
-      _cleanup_free_ char *line = xasprintf("Authorization: %s", basic);
-      hdrs = curl_slist_append(hdrs, line);
+      authz = xasprintf("Authorization: %s", basic);
+      hdrs[0] = authz;
     }
   }
-  curl_free(e_service);
-  curl_free(e_scope);
   _cleanup_buf_ Buf body = BUF_INIT;
   Response resp = {.sink = buf_sink, .sink_ud = &body};
-  int r = perform(c, conn, method, url.data, form.data, hdrs, &resp, err);
-  curl_slist_free_all(hdrs);
+  int r = perform(c, method, url.data, form.data, hdrs, &resp, err);
   if (r < 0) {
     response_done(&resp);
     return error_wrap(err, "fetching a token: ");
@@ -514,8 +471,7 @@ static int fetch_token(RegistryClient *c, RegistryConn *conn, const RegistryChal
 
 /* Answers a 401. seen_generation is the token generation the refused request used: if another thread has
  * renewed it since, retrying is enough. tries counts the renewals this request already made. */
-static int authenticate_locked(RegistryClient *c, RegistryConn *conn, const Response *resp, int tries,
-                               Error *err) {
+static int authenticate_locked(RegistryClient *c, const Response *resp, int tries, Error *err) {
   _cleanup_free_ char *msg = error_message(resp);
   RegistryChallenge ch = {0};
   if (!resp->www_authenticate || registry_challenge_parse(resp->www_authenticate, &ch) < 0)
@@ -534,7 +490,7 @@ static int authenticate_locked(RegistryClient *c, RegistryConn *conn, const Resp
     if (tries > 1)
       r = error_set(err, -EACCES, NULL, "%s (%s refused the token it issued)", msg, c->host);
     else
-      r = fetch_token(c, conn, &ch, err);
+      r = fetch_token(c, &ch, err);
   } else {
     r = error_set(err, -EACCES, NULL, "%s asks for unsupported authentication \"%s\"", c->host, ch.scheme);
   }
@@ -544,12 +500,12 @@ static int authenticate_locked(RegistryClient *c, RegistryConn *conn, const Resp
 
 /* Answers a 401. seen_generation is the token generation the refused request used: if another thread has
  * renewed it since, retrying is enough. tries counts the renewals this request already made. */
-static int authenticate(RegistryClient *c, RegistryConn *conn, const Response *resp, unsigned seen_generation,
-                        int tries, Error *err) {
+static int authenticate(RegistryClient *c, const Response *resp, unsigned seen_generation, int tries,
+                        Error *err) {
   pthread_mutex_lock(&c->mu);
   int r = 0;
   if (c->auth_generation == seen_generation) {
-    r = authenticate_locked(c, conn, resp, tries, err);
+    r = authenticate_locked(c, resp, tries, err);
     if (r >= 0)
       c->auth_generation++;
   }
@@ -557,39 +513,39 @@ static int authenticate(RegistryClient *c, RegistryConn *conn, const Response *r
   return r;
 }
 
-static int request(RegistryClient *c, RegistryConn *conn, const char *url, const char *accept, Response *resp,
-                   Error *err) {
+static int request(RegistryClient *c, const char *url, const char *accept, Response *resp, Error *err) {
   for (int tries = 0;; tries++) {
     pthread_mutex_lock(&c->mu);
     _cleanup_free_ char *authz = c->authorization ? xasprintf("Authorization: %s", c->authorization) : NULL;
     unsigned gen = c->auth_generation;
     pthread_mutex_unlock(&c->mu);
-    struct curl_slist *hdrs = NULL;
     _cleanup_free_ char *accept_line = accept ? xasprintf("Accept: %s", accept) : NULL;
+    const char *hdrs[3];
+    size_t nh = 0;
     if (accept_line)
-      hdrs = curl_slist_append(hdrs, accept_line);
+      hdrs[nh++] = accept_line;
     if (authz)
-      hdrs = curl_slist_append(hdrs, authz);
+      hdrs[nh++] = authz;
+    hdrs[nh] = NULL;
     buf_reset(&resp->error_body);
-    int r = perform(c, conn, "GET", url, NULL, hdrs, resp, err);
-    curl_slist_free_all(hdrs);
+    int r = perform(c, "GET", url, NULL, hdrs, resp, err);
     if (r < 0)
       return r;
     if (resp->status != 401 || tries >= 2)
       return 0;
     log_debug("images", "%s: 401, authenticating (%s)", url,
               resp->www_authenticate ? resp->www_authenticate : "");
-    if ((r = authenticate(c, conn, resp, gen, tries, err)) < 0)
+    if ((r = authenticate(c, resp, gen, tries, err)) < 0)
       return r;
   }
 }
 
-int registry_client_get_manifest(RegistryClient *c, RegistryConn *conn, const char *reference,
-                                 RegistryManifest *ret, Error *err) {
+int registry_client_get_manifest(RegistryClient *c, const char *reference, RegistryManifest *ret,
+                                 Error *err) {
   _cleanup_free_ char *url = xasprintf("%s/%s/manifests/%s", c->api, c->repo, reference);
   _cleanup_buf_ Buf body = BUF_INIT;
   Response resp = {.sink = buf_sink, .sink_ud = &body};
-  int r = request(c, conn, url, IMAGE_MANIFEST_ACCEPT, &resp, err);
+  int r = request(c, url, IMAGE_MANIFEST_ACCEPT, &resp, err);
   if (r < 0) {
     response_done(&resp);
     return r;
@@ -625,11 +581,10 @@ static int writer_sink(void *ud, const void *p, size_t n, Error *err) {
   return content_writer_write(ud, p, n, err);
 }
 
-int registry_client_get_blob(RegistryClient *c, RegistryConn *conn, const char *digest, ContentWriter *w,
-                             Error *err) {
+int registry_client_get_blob(RegistryClient *c, const char *digest, ContentWriter *w, Error *err) {
   _cleanup_free_ char *url = xasprintf("%s/%s/blobs/%s", c->api, c->repo, digest);
   Response resp = {.sink = writer_sink, .sink_ud = w};
-  int r = request(c, conn, url, NULL, &resp, err);
+  int r = request(c, url, NULL, &resp, err);
   if (r < 0) {
     response_done(&resp);
     return r;

@@ -1,4 +1,4 @@
-/* An OCI distribution (registry v2 API) client over libcurl, for one endpoint and one repository.
+/* An OCI distribution (registry v2 API) client over client/httpc.h, for one endpoint and one repository.
  *
  * Authentication follows the registry's 401 answers: "Basic" gets the configured credentials; "Bearer"
  * sends the client to the realm named in WWW-Authenticate for a token (anonymously, with basic
@@ -6,8 +6,8 @@
  * life and renewed once when a request is refused again. Redirects (to blob storage) are followed over
  * http/https only, and credentials are never sent to the host redirected to.
  *
- * A RegistryClient may be shared by the threads of one pull: its token is guarded by its mutex. Each thread
- * passes its own RegistryConn (a curl handle that keeps its connections alive between requests). */
+ * A RegistryClient may be shared by the threads of one pull: its token is guarded by its mutex, and its
+ * keep-alive connections (made with the endpoint's TLS settings) are pooled for all of them. */
 #pragma once
 
 #include "agent/images/content.h"
@@ -15,10 +15,6 @@
 #include "base/error.h"
 
 typedef struct RegistryClient RegistryClient;
-typedef struct RegistryConn RegistryConn;
-
-/* Initialises libcurl once per process (thread-safe). */
-void registry_client_global_init(void);
 
 /* The client copies what it needs from ep. cancel (may be NULL) is polled during transfers: when it
  * becomes non-zero they stop with -ECANCELED. */
@@ -27,13 +23,6 @@ void registry_client_free(RegistryClient *c);
 /* Replaces the cancel flag (before the client is shared between threads). */
 void registry_client_set_cancel(RegistryClient *c, const int *cancel);
 const char *registry_client_url(const RegistryClient *c);
-
-RegistryConn *registry_conn_new(void);
-void registry_conn_free(RegistryConn *conn);
-static inline void registry_conn_freep(RegistryConn **c) {
-  registry_conn_free(*c);
-}
-#define _cleanup_registry_conn_ _cleanup_(registry_conn_freep)
 
 typedef struct RegistryManifest {
   char *data;
@@ -46,12 +35,10 @@ void registry_manifest_done(RegistryManifest *m);
 /* GETs /v2/<repo>/manifests/<reference> (a tag or a digest) with the full Accept list. The body must hash
  * to the digest when reference is one, and to Docker-Content-Digest when the registry sends it. Errors
  * carry the registry's own message (-ENOENT for "manifest unknown", -EACCES for refused credentials). */
-int registry_client_get_manifest(RegistryClient *c, RegistryConn *conn, const char *reference,
-                                 RegistryManifest *ret, Error *err);
+int registry_client_get_manifest(RegistryClient *c, const char *reference, RegistryManifest *ret, Error *err);
 
 /* GETs /v2/<repo>/blobs/<digest> into w (whose expected digest and size the caller set). Does not commit. */
-int registry_client_get_blob(RegistryClient *c, RegistryConn *conn, const char *digest, ContentWriter *w,
-                             Error *err);
+int registry_client_get_blob(RegistryClient *c, const char *digest, ContentWriter *w, Error *err);
 
 /* Parses a WWW-Authenticate value: the scheme and up to 8 key="value" parameters. Exposed for tests. */
 typedef struct RegistryChallenge {

@@ -7,12 +7,16 @@
 #include <sys/types.h>
 
 #include "agent/images/images.h"
+#include "agent/kubelet/events.h"
 #include "agent/kubelet/kubelet.h"
+#include "agent/kubelet/probe.h"
+#include "agent/net/podnet.h"
 #include "agent/runtime/runtime.h"
 #include "client/informer.h"
 #include "client/workqueue.h"
 
 #define KUBELET_WORKERS 2
+#define KUBELET_STATS_PORT 10250 /* the kubelet's port: node.status.daemonEndpoints.kubeletEndpoint */
 #define KUBELET_VERSION "v1.32.0-coracle"
 /* How often a pod with running containers is looked at again (kubelet's PLEG relist period). */
 #define KUBELET_RELIST_USEC 1000000ull
@@ -69,15 +73,22 @@ typedef struct KubeletCtr {
   int backoff_n;               /* restarts counted for the back-off */
   uint64_t backoff_until_usec; /* realtime */
   int pull_failures;
-  uint64_t pull_retry_usec; /* realtime */
+  uint64_t pull_retry_usec;    /* realtime */
+  bool not_ready, not_started; /* probe results of the running instance (probe.h) */
+  char *kill_id;               /* the instance being killed (preStop, SIGTERM; deadline in prober.c) */
 } KubeletCtr;
 
 typedef struct KubeletPod {
   char *key, *uid, *ns, *name;
   KubeletCtr *ctrs;
   size_t n_ctrs;
+  KubeletCtr *inits; /* spec.initContainers, run in order before ctrs (initctr.c) */
+  size_t n_inits;
   int64_t start_time;
   bool sandbox_ready;
+  char *pod_ip;       /* status.podIP: from the pod network (network.c), the node's for hostNetwork */
+  bool volumes_ready; /* every volume set up once (volumes.c) */
+  uint64_t volumes_synced_usec; /* monotonic: when the volumes were last refreshed */
   bool killing;
   uint64_t kill_deadline_usec; /* monotonic: SIGKILL after it */
   char *last_status;           /* the status last written, compact JSON */
@@ -91,6 +102,7 @@ struct Kubelet {
   ImageService *images;
   char *runc_version;
   char *node_ip;
+  struct DnsServer *dns; /* the node's cluster DNS server (src/agent/dns), or NULL */
   Informer *pods;
   WorkQueue *queue;
   pthread_t workers[KUBELET_WORKERS];
@@ -100,9 +112,14 @@ struct Kubelet {
   size_t n_table;
   pthread_t node_thread;
   bool node_started;
+  KubeletProber *prober; /* probes and hook threads (probe.h) */
+  KubeletEvents *events; /* the event recorder (events.h) */
   pthread_mutex_t stop_lock;
   pthread_cond_t stop_cond;
   bool stopping;
+  void *stats_daemon; /* statsserver.c: the HTTPS endpoint (struct MHD_Daemon) */
+  char *stats_tls[3]; /* its certificate, key and trusted CA (PEM), alive as long as the daemon */
+  PodNet *net;        /* the pod network (network.c) */
 };
 
 /* ---- status.c: pure functions, unit-tested ---- */
@@ -135,7 +152,38 @@ void kubelet_pod_free(KubeletPod *kp);
  * the next change). */
 uint64_t kubelet_sync_pod(Kubelet *k, const char *key);
 
+/* ---- stats.c: usage from cgroups ---- */
+typedef struct KubeletUsage {
+  uint64_t time_usec; /* realtime of the reading */
+  uint64_t cpu_ns;    /* cumulative cpu time */
+  bool has_memory;
+  uint64_t mem_usage, working_set; /* bytes */
+} KubeletUsage;
+/* Reads the cgroup at path (absolute in every hierarchy, "" = the root), v1 or v2 as the host runs. */
+int kubelet_stats_read_cgroup(const char *cgroup, KubeletUsage *ret);
+/* The value of "key N" lines (memory.stat, cpu.stat); -ENOENT when absent. */
+int kubelet_stats_kv(const char *text, const char *key, uint64_t *ret);
+/* The cpu rate between two readings (time usec, cumulative ns) in nanocores; false without a usable pair. */
+bool kubelet_nanocores(uint64_t t0, uint64_t ns0, uint64_t t1, uint64_t ns1, uint64_t *ret);
+/* cAdvisor's working set: usage minus inactive file pages, not below zero. */
+uint64_t kubelet_working_set(uint64_t usage, uint64_t inactive_file);
+/* RFC 3339 with microseconds: "2026-11-26T14:08:52.123456Z". */
+void kubelet_stats_format_time(uint64_t usec, char buf[static 48]);
+/* statsserver.c: /stats/summary over HTTPS on port (client certificates of the cluster CA required). */
+int kubelet_stats_server_start(Kubelet *k, int port, Error *err);
+void kubelet_stats_server_stop(Kubelet *k);
+
 /* ---- node.c ---- */
 int kubelet_node_register(Kubelet *k, Error *err);
 void *kubelet_node_thread(void *arg);
 char *kubelet_detect_node_ip(void);
+
+/* ---- network.c: the pod network ---- */
+/* Opens the pod network and frees the addresses of pods that are gone; before the pod workers start. */
+int kubelet_net_start(Kubelet *k, Error *err);
+bool kubelet_pod_host_network(json_t *pod);
+/* Connects the pod's namespace (hostNetwork: nothing to do) and sets kp->pod_ip. -EAGAIN while the Node has
+ * no podCIDR yet. */
+int kubelet_net_setup_pod(Kubelet *k, KubeletPod *kp, json_t *pod, const char *netns_path, Error *err);
+/* Everything of a pod on this node (runtime_pod_remove), then its veth and address. */
+void kubelet_pod_remove(Kubelet *k, const char *uid);

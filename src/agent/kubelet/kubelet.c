@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 
+#include "agent/kubelet/dnsconfig.h"
 #include "agent/kubelet/kubelet-internal.h"
 #include "api/jsonutil.h"
 #include "base/log.h"
@@ -54,7 +55,7 @@ static void enqueue_pods_on_disk(Kubelet *k) {
     if (!pod || !streq_ptr(jstr(pod, "metadata.uid"), uid)) {
       /* Deleted (or replaced) while the agent was away: nothing will ask for it again. */
       log_info("kubelet", "pod=%s uid=%s msg=\"removing pod deleted while the agent was away\"", key, uid);
-      runtime_pod_remove(&k->rt, uid);
+      kubelet_pod_remove(k, uid);
     }
   }
   closedir(d);
@@ -69,6 +70,8 @@ static void free_opts(KubeletOptions *o) {
   free((char *)o->registries_path);
   free((char *)o->cluster_dns);
   free((char *)o->cluster_domain);
+  free((char *)o->cluster_cidr);
+  free((char *)o->dns_bind_address);
 }
 
 static char *dup_or(const char *s, const char *def) {
@@ -84,6 +87,10 @@ void kubelet_stop(Kubelet *k) {
   pthread_mutex_unlock(&k->stop_lock);
   if (k->node_started)
     pthread_join(k->node_thread, NULL);
+  kubelet_stats_server_stop(k);
+  kubelet_dns_stop(k); /* dnsconfig.c */
+  /* The prober's threads queue pod keys: they end before the queue does. */
+  kubelet_prober_stop(k->prober);
   /* Workers read the informer's cache: stop its thread first, free it only once they are joined. */
   if (k->pods)
     informer_stop(k->pods);
@@ -94,11 +101,14 @@ void kubelet_stop(Kubelet *k) {
     workqueue_free(k->queue);
   }
   informer_free(k->pods);
+  kubelet_prober_free(k->prober);
+  kubelet_events_free(k->events);
   for (size_t i = 0; i < k->n_table; i++)
     kubelet_pod_free(k->table[i]);
   free(k->table);
   image_service_free(k->images);
   runtime_config_done(&k->rt);
+  podnet_free(k->net);
   free(k->runc_version);
   free(k->node_ip);
   free_opts(&k->opts);
@@ -127,6 +137,12 @@ int kubelet_start(Client *c, const KubeletOptions *opts, Kubelet **ret, Error *e
       .registries_path = dup_or(opts->registries_path, "/etc/coracle/registries.yaml"),
       .cluster_dns = dup_or(opts->cluster_dns, "10.43.0.10"),
       .cluster_domain = dup_or(opts->cluster_domain, "cluster.local"),
+      .cluster_cidr = dup_or(opts->cluster_cidr, "10.42.0.0/16"),
+      .dns_bind_address = dup_or(opts->dns_bind_address, NULL),
+      .dns_port = opts->dns_port,
+      .pod_max_pids = opts->pod_max_pids,
+      .container_log_max_size = opts->container_log_max_size,
+      .container_log_max_files = opts->container_log_max_files,
   };
   k->node_ip = k->opts.node_ip ? xstrdup(k->opts.node_ip) : kubelet_detect_node_ip();
   /* Declared before the first goto: the cleanup at `fail` must never see an uninitialised pointer. */
@@ -150,15 +166,21 @@ int kubelet_start(Client *c, const KubeletOptions *opts, Kubelet **ret, Error *e
     if (image_import_dir(k->images, &ie) < 0)
       log_warn("kubelet", "msg=\"importing image archives failed\" err=\"%s\"", ie.message ? ie.message : "");
   }
+  rc = kubelet_net_start(k, err);
+  if (rc < 0)
+    goto fail;
   rc = kubelet_node_register(k, err);
   if (rc < 0)
     goto fail;
+  kubelet_dns_start(k); /* dnsconfig.c: the node's cluster DNS server; a failure is logged, not fatal */
   selector = xasprintf("spec.nodeName=%s", k->opts.node_name);
   InformerOptions iopts = {.field_selector = selector};
   rc = informer_new(c, api_resource_find("", "v1", "pods"), &iopts, &k->pods, err);
   if (rc < 0)
     goto fail;
   k->queue = workqueue_new("kubelet-pods");
+  k->events = kubelet_events_new();
+  k->prober = kubelet_prober_new(k);
   InformerHandlers h = {.on_add = enqueue, .on_update = on_update, .on_delete = enqueue, .userdata = k};
   informer_add_handlers(k->pods, &h);
   for (size_t i = 0; i < KUBELET_WORKERS; i++) {
@@ -173,6 +195,12 @@ int kubelet_start(Client *c, const KubeletOptions *opts, Kubelet **ret, Error *e
     enqueue_pods_on_disk(k);
   if (pthread_create(&k->node_thread, NULL, kubelet_node_thread, k) == 0)
     k->node_started = true;
+  {
+    _cleanup_error_ Error se = ERROR_INIT;
+    if (kubelet_stats_server_start(k, KUBELET_STATS_PORT, &se) < 0)
+      log_warn("kubelet", "msg=\"stats endpoint not started\" port=%d err=\"%s\"", KUBELET_STATS_PORT,
+               se.message ? se.message : "");
+  }
   log_info("kubelet", "node=%s runc=%s logs=%s msg=\"agent started\"", k->opts.node_name,
            k->runc_version ? k->runc_version : "-", k->opts.pod_log_dir);
   *ret = k;

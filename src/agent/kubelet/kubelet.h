@@ -21,9 +21,32 @@ typedef struct KubeletOptions {
   const char *registries_path; /* NULL = /etc/coracle/registries.yaml */
   const char *cluster_dns;     /* nameserver written to pods' resolv.conf; NULL = 10.43.0.10 */
   const char *cluster_domain;  /* NULL = cluster.local */
+  const char
+      *dns_bind_address;    /* the cluster DNS server's address (src/agent/dns); NULL = the first node IP */
+  int dns_port;             /* its port: 0 = 53, < 0 = no DNS server on this node */
+  const char *cluster_cidr; /* the pod network of the cluster; NULL = 10.42.0.0/16 */
+
+  /* The runtime (src/agent/runtime): pids.max of each pod cgroup, <= 0 = unlimited (--pod-max-pids -1);
+   * CRI log rotation (logrotate.h): bytes, 0 = 10Mi, and files kept per container log, 0 = 5. */
+  int64_t pod_max_pids;
+  int64_t container_log_max_size;
+  int container_log_max_files;
 } KubeletOptions;
 
 /* Starts the agent on c (which must outlive it): registers the Node and starts the threads. */
 int kubelet_start(Client *c, const KubeletOptions *opts, Kubelet **ret, Error *err);
+/* The node's and its pods' usage as the kubelet's /stats/summary document (stats.c): node and per pod and
+ * container cpu.usageCoreNanoSeconds and memory.workingSetBytes with their times. New object; thread-safe. */
+json_t *kubelet_stats_summary(Kubelet *k);
+/* Whether this agent serves /stats/summary on its HTTPS port (statsserver.c). */
+bool kubelet_stats_endpoint_running(Kubelet *k);
+
+/* A client of agents' /stats/summary endpoints, authenticated with the admin certificate of the server's
+ * DATA_DIR/server/tls and trusting its CA. Thread-safe. */
+typedef struct KubeletStatsClient KubeletStatsClient;
+int kubelet_stats_client_new(const char *data_dir, KubeletStatsClient **ret, Error *err);
+void kubelet_stats_client_free(KubeletStatsClient *c);
+/* GET https://address:port/stats/summary (2 s to connect, 10 s in all). New reference, NULL with err set. */
+json_t *kubelet_stats_fetch(KubeletStatsClient *c, const char *address, int port, Error *err);
 /* Stops the threads; the containers keep running. NULL is fine. */
 void kubelet_stop(Kubelet *k);

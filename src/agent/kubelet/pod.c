@@ -7,7 +7,14 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include "agent/kubelet/dnsconfig.h"
+#include "agent/kubelet/env.h"
+#include "agent/kubelet/initctr.h"
 #include "agent/kubelet/kubelet-internal.h"
+#include "agent/kubelet/pullsecrets.h"
+#include "agent/kubelet/volumes.h"
+#include "agent/runtime/cgroup.h"
+#include "agent/runtime/security.h"
 #include "agent/runtime/shim.h"
 #include "agent/runtime/spec.h"
 #include "api/jsonutil.h"
@@ -46,25 +53,34 @@ static void table_drop(Kubelet *k, KubeletPod *kp) {
       break;
     }
   pthread_mutex_unlock(&k->lock);
+  kubelet_prober_forget_pod(k->prober, kp->uid); /* probe.h */
   kubelet_pod_free(kp);
 }
 
+static void ctrs_new(json_t *containers, const char *reason, KubeletCtr **ret, size_t *ret_n) {
+  size_t n = json_array_size(containers);
+  KubeletCtr *list = xcalloc(n ? n : 1, sizeof *list);
+  for (size_t i = 0; i < n; i++) {
+    list[i].name = xstrdup(jstr(json_array_get(containers, i), "name") ?: "");
+    list[i].state = KUBELET_CTR_WAITING;
+    list[i].reason = xstrdup(reason);
+    list[i].instance = -1;
+  }
+  *ret = list;
+  *ret_n = n;
+}
+
 static KubeletPod *pod_new(Kubelet *k, const char *key, const char *uid, const char *ns, const char *name,
-                           json_t *containers) {
+                           json_t *containers, json_t *inits) {
   KubeletPod *kp = xzalloc(sizeof *kp);
   kp->key = xstrdup(key);
   kp->uid = xstrdup(uid);
   kp->ns = xstrdup(ns);
   kp->name = xstrdup(name);
-  kp->n_ctrs = json_array_size(containers);
-  kp->ctrs = xcalloc(kp->n_ctrs ? kp->n_ctrs : 1, sizeof *kp->ctrs);
-  for (size_t i = 0; i < kp->n_ctrs; i++) {
-    KubeletCtr *c = &kp->ctrs[i];
-    c->name = xstrdup(jstr(json_array_get(containers, i), "name") ?: "");
-    c->state = KUBELET_CTR_WAITING;
-    c->reason = xstrdup("ContainerCreating");
-    c->instance = -1;
-  }
+  /* kubelet shows every container of a pod with init containers as PodInitializing until it is created. */
+  const char *waiting = json_array_size(inits) ? "PodInitializing" : "ContainerCreating";
+  ctrs_new(containers, waiting, &kp->ctrs, &kp->n_ctrs);
+  ctrs_new(inits, waiting, &kp->inits, &kp->n_inits);
   if (kubelet_state_load(k, kp) == 0)
     log_info("kubelet", "pod=%s/%s uid=%s msg=\"re-adopted from disk\"", ns, name, uid);
   if (!kp->start_time)
@@ -78,7 +94,13 @@ static int ensure_sandbox(Kubelet *k, KubeletPod *kp, json_t *pod, Error *err) {
   _cleanup_free_ char *dir = runtime_pod_dir(&k->rt, kp->uid), *netns = runtime_netns_name(kp->uid);
   if (mkdir_p(dir, 0700) < 0)
     return error_set(err, -errno, NULL, "creating %s: %s", dir, strerror(errno));
-  int rc = runtime_netns_create(netns, err);
+  bool host_net = kubelet_pod_host_network(pod);
+  int rc = host_net ? 0 : runtime_netns_create(netns, err);
+  _cleanup_free_ char *netns_path = xasprintf("/run/netns/%s", netns);
+  if (rc >= 0) /* the pod network (network.c): kp->pod_ip */
+    rc = kubelet_net_setup_pod(k, kp, pod, netns_path, err);
+  if (rc >= 0) /* the pod cgroup under its QoS class (runtime/cgroup.h) */
+    rc = runtime_pod_cgroup_ensure(kp->uid, kubelet_qos_class(pod), pod, k->opts.pod_max_pids, err);
   if (rc < 0)
     return rc;
   const char *domain = k->opts.cluster_domain;
@@ -89,14 +111,14 @@ static int ensure_sandbox(Kubelet *k, KubeletPod *kp, json_t *pod, Error *err) {
                                          "fe00::0\tip6-mcastprefix\n"
                                          "fe00::1\tip6-allnodes\n"
                                          "fe00::2\tip6-allrouters\n"
-                                         "127.0.1.1\t%s\n",
-                                         kp->name);
-  _cleanup_free_ char *resolv = NULL;
-  if (streq_ptr(jstr(pod, "spec.dnsPolicy"), "Default"))
-    read_file("/etc/resolv.conf", &resolv, NULL);
-  if (!resolv)
-    resolv = xasprintf("search %s.svc.%s svc.%s %s\nnameserver %s\noptions ndots:5\n", kp->ns, domain, domain,
-                       domain, k->opts.cluster_dns);
+                                         "%s\t%s\n",
+                                         host_net || !kp->pod_ip ? "127.0.1.1" : kp->pod_ip, kp->name);
+  _cleanup_free_ char *host_resolv = NULL, *dns_warning = NULL;
+  read_file(kubelet_host_resolv_conf_path(), &host_resolv, NULL);
+  _cleanup_free_ char *resolv =
+      kubelet_dns_resolv_conf(pod, k->opts.cluster_dns, domain, host_resolv, &dns_warning); /* dnsconfig.c */
+  if (dns_warning)
+    kubelet_event(k, kp->ns, kp->name, kp->uid, NULL, "Warning", "DNSConfigForming", "%s", dns_warning);
   _cleanup_free_ char *hostname = xasprintf("%s\n", kp->name);
   const char *files[][2] = {{"hosts", hosts}, {"resolv.conf", resolv}, {"hostname", hostname}};
   for (size_t i = 0; i < ELEMENTSOF(files); i++) {
@@ -120,7 +142,7 @@ static const char *pull_policy(json_t *spec_ctr) {
   return !tagged || endswith(image, ":latest") ? "Always" : "IfNotPresent";
 }
 
-static int ensure_image(Kubelet *k, json_t *spec_ctr, ImageInfo **ret, Error *err) {
+static int ensure_image(Kubelet *k, json_t *pod, json_t *spec_ctr, ImageInfo **ret, Error *err) {
   const char *image = jstr(spec_ctr, "image");
   if (isempty(image))
     return error_set(err, -EINVAL, NULL, "InvalidImageName");
@@ -132,102 +154,11 @@ static int ensure_image(Kubelet *k, json_t *spec_ctr, ImageInfo **ret, Error *er
       return error_set(err, -ENOENT, NULL, "Container image \"%s\" is not present with pull policy of Never",
                        image);
   }
-  return image_pull(k->images, image, NULL, ret, err);
-}
-
-/* ---- environment from other objects ---- */
-
-static int env_from_object(Kubelet *k, const char *ns, json_t *ref, bool secret, char **ret, Error *err) {
-  const char *name = jstr(ref, "name"), *key = jstr(ref, "key");
-  bool optional = json_is_true(json_object_get(ref, "optional"));
-  const ApiResource *r = api_resource_find("", "v1", secret ? "secrets" : "configmaps");
-  _cleanup_json_ json_t *obj = NULL;
-  Error gerr = ERROR_INIT;
-  int rc = client_get(k->client, r, ns, name ? name : "", &obj, &gerr);
-  error_reset(&gerr);
-  if (rc < 0) {
-    if (optional)
-      return 0;
-    return error_set(err, rc, NULL, "%s \"%s\" not found", secret ? "secret" : "configmap", name ? name : "");
-  }
-  json_t *val = jpath(json_object_get(obj, "data"), key ? key : "");
-  if (!secret && !val)
-    val = jpath(json_object_get(obj, "binaryData"), key ? key : "");
-  if (!json_is_string(val)) {
-    if (optional)
-      return 0;
-    return error_set(err, -ENOENT, NULL, "couldn't find key %s in %s %s/%s", key ? key : "",
-                     secret ? "Secret" : "ConfigMap", ns, name ? name : "");
-  }
-  if (secret) {
-    uint8_t *dec = NULL;
-    size_t n = 0;
-    const char *s = json_string_value(val);
-    if (base64_decode(s, strlen(s), &dec, &n) < 0)
-      return error_set(err, -EINVAL, NULL, "secret %s/%s: key %s is not base64", ns, name, key);
-    *ret = xstrndup((const char *)dec, n);
-    free(dec);
-  } else {
-    *ret = xstrdup(json_string_value(val));
-  }
-  return 1;
-}
-
-static char *field_ref(Kubelet *k, json_t *pod, const char *path) {
-  if (!path)
-    return NULL;
-  if (streq(path, "status.hostIP"))
-    return xstrdup(k->node_ip);
-  if (streq(path, "status.podIP"))
-    return xstrdup(jstr(pod, "status.podIP") ?: "");
-  if (startswith(path, "metadata.labels['") || startswith(path, "metadata.annotations['")) {
-    bool labels = startswith(path, "metadata.labels");
-    const char *start = strchr(path, '\'') + 1;
-    const char *end = strchr(start, '\'');
-    if (!end)
-      return NULL;
-    _cleanup_free_ char *key = xstrndup(start, (size_t)(end - start));
-    json_t *m = jpath(pod, labels ? "metadata.labels" : "metadata.annotations");
-    const char *v = json_string_value(json_object_get(m, key));
-    return xstrdup(v ? v : "");
-  }
-  const char *v = jstr(pod, path);
-  return v ? xstrdup(v) : NULL;
-}
-
-static int resolve_env(Kubelet *k, json_t *pod, json_t *spec_ctr, json_t **ret, Error *err) {
-  _cleanup_json_ json_t *out = json_object();
-  const char *ns = jstr(pod, "metadata.namespace");
-  size_t i;
-  json_t *e;
-  json_array_foreach(json_object_get(spec_ctr, "env"), i, e) {
-    json_t *vf = json_object_get(e, "valueFrom");
-    const char *name = jstr(e, "name");
-    if (!vf || !name)
-      continue;
-    char *value = NULL;
-    int rc = 0;
-    if (json_object_get(vf, "configMapKeyRef"))
-      rc = env_from_object(k, ns, json_object_get(vf, "configMapKeyRef"), false, &value, err);
-    else if (json_object_get(vf, "secretKeyRef"))
-      rc = env_from_object(k, ns, json_object_get(vf, "secretKeyRef"), true, &value, err);
-    else if (json_object_get(vf, "fieldRef"))
-      value = field_ref(k, pod, jstr(vf, "fieldRef.fieldPath"));
-    else if (json_object_get(vf, "resourceFieldRef")) {
-      const char *res = jstr(vf, "resourceFieldRef.resource") ?: "";
-      bool cpu = strstr(res, "cpu") != NULL, limit = startswith(res, "limits.");
-      int64_t v = cpu ? (runtime_resource_milli_cpu(spec_ctr, limit) + 999) / 1000
-                      : runtime_resource_memory(spec_ctr, limit);
-      value = xasprintf("%lld", (long long)v);
-    }
-    if (rc < 0)
-      return rc;
-    if (value)
-      json_object_set_new(out, name, json_string(value));
-    free(value);
-  }
-  *ret = TAKE_PTR(out);
-  return 0;
+  RegistryAuth auth = {0};
+  bool have_auth = kubelet_pull_auth(k, pod, image, &auth) > 0; /* pullsecrets.c */
+  int rc = image_pull(k->images, image, have_auth ? &auth : NULL, ret, err);
+  registry_auth_done(&auth);
+  return rc;
 }
 
 /* ---- containers ---- */
@@ -257,7 +188,9 @@ static void start_container(Kubelet *k, KubeletPod *kp, json_t *pod, json_t *spe
   _cleanup_error_ Error err = ERROR_INIT;
   _cleanup_image_info_ ImageInfo *img = NULL;
   const char *image = jstr(spec_ctr, "image") ?: "";
-  if (ensure_image(k, spec_ctr, &img, &err) < 0) {
+  uint64_t pull_start = now_monotonic_usec();
+  bool present = kubelet_event_image_pulling(k, kp, c->name, image, pull_policy(spec_ctr)); /* events.h */
+  if (ensure_image(k, pod, spec_ctr, &img, &err) < 0) {
     c->pull_failures++;
     c->pull_retry_usec = now_realtime_usec() + kubelet_backoff_usec(c->pull_failures);
     const char *reason = streq(pull_policy(spec_ctr), "Never") ? "ErrImageNeverPull"
@@ -267,13 +200,16 @@ static void start_container(Kubelet *k, KubeletPod *kp, json_t *pod, json_t *spe
              c->name, err.message ? err.message : "");
     kubelet_ctr_transition(c, KUBELET_CTR_WAITING, reason,
                            err.message ? err.message : "failed to pull image");
+    kubelet_event_image_ready(k, kp, c->name, image, present, pull_start, NULL, reason, err.message);
     return;
   }
+  kubelet_event_image_ready(k, kp, c->name, image, present, pull_start, img, NULL, NULL);
   c->pull_failures = 0;
   c->pull_retry_usec = 0;
   _cleanup_json_ json_t *img_config = NULL, *resolved = NULL, *config = NULL;
   if (image_config(k->images, img, &img_config, &err) < 0 ||
-      resolve_env(k, pod, spec_ctr, &resolved, &err) < 0) {
+      kubelet_env_build(k, pod, spec_ctr, &resolved, &err) < 0 ||    /* env.c */
+      runtime_security_check(pod, spec_ctr, img_config, &err) < 0) { /* runAsNonRoot, sysctls */
     kubelet_ctr_transition(c, KUBELET_CTR_WAITING, "CreateContainerConfigError",
                            err.message ? err.message : "configuration error");
     return;
@@ -297,22 +233,33 @@ static void start_container(Kubelet *k, KubeletPod *kp, json_t *pod, json_t *spe
                       *hostname = xasprintf("%s/hostname", pod_dir);
   _cleanup_free_ char *passwd = xasprintf("%s/etc/passwd", rootfs),
                       *group = xasprintf("%s/etc/group", rootfs);
-  RuntimeMount mounts[] = {
+  RuntimeMount pod_mounts[] = {
       {"/etc/hosts", hosts, false}, {"/etc/resolv.conf", resolv, false}, {"/etc/hostname", hostname, false}};
+  RuntimeMount *mounts = NULL; /* with the volumeMounts (volumes.c) */
+  size_t n_mounts = 0;
+  if (kubelet_volume_mounts(k, kp, pod, spec_ctr, resolved, pod_mounts, ELEMENTSOF(pod_mounts), &mounts,
+                            &n_mounts, &err) < 0) {
+    runtime_instance_remove(&k->rt, dir);
+    kubelet_ctr_transition(c, KUBELET_CTR_WAITING, "CreateContainerConfigError", err.message);
+    return;
+  }
   RuntimeSpecInput in = {.container = spec_ctr,
                          .image_config = img_config,
-                         .resolved_env = resolved,
+                         .final_env = resolved,
                          .rootfs = rootfs,
                          .hostname = kp->name,
                          .netns_path = netns_path,
+                         .host_network = kubelet_pod_host_network(pod),
                          .cgroups_path = cgroup,
                          .passwd_path = passwd,
                          .group_path = group,
                          .mounts = mounts,
-                         .n_mounts = ELEMENTSOF(mounts)};
+                         .n_mounts = n_mounts,
+                         .pod_security_context = jpath(pod, "spec.securityContext")};
   int rc = runtime_overlay_mount(layers, upper, work, rootfs, &err);
   if (rc >= 0)
     rc = runtime_spec_build(&in, &config, &err);
+  kubelet_volume_mounts_free(mounts, n_mounts);
   if (rc < 0) {
     runtime_instance_remove(&k->rt, dir);
     kubelet_ctr_transition(c, KUBELET_CTR_WAITING, "CreateContainerError", err.message);
@@ -334,7 +281,12 @@ static void start_container(Kubelet *k, KubeletPod *kp, json_t *pod, json_t *spe
   snprintf(num, sizeof num, "%d", n);
   set_link(ctr_dir, "current", num);
 
-  RuntimeShimRequest req = {.id = id, .bundle = dir, .log_path = log, .cgroups_path = cgroup};
+  RuntimeShimRequest req = {.id = id,
+                            .bundle = dir,
+                            .log_path = log,
+                            .cgroups_path = cgroup,
+                            .log_max_size = k->opts.container_log_max_size,
+                            .log_max_files = k->opts.container_log_max_files};
   pid_t pid = 0, shim = 0;
   int old_instance = c->instance;
   c->instance = n;
@@ -362,14 +314,19 @@ static void start_container(Kubelet *k, KubeletPod *kp, json_t *pod, json_t *spe
                             .container_id = xstrdup(id)};
     c->backoff_until_usec = now_realtime_usec() + kubelet_backoff_usec(++c->backoff_n);
     kubelet_ctr_transition(c, KUBELET_CTR_TERMINATED, NULL, NULL);
+    kubelet_ctr_event(k, kp, c->name, "Warning", "Failed", "Error: %s",
+                      err.message ? err.message : "start failed");
     return;
   }
+  kubelet_ctr_event(k, kp, c->name, "Normal", "Created", "Created container %s", c->name);
   c->pid = pid;
   c->shim_pid = shim;
   c->started_at = now_sec();
   log_info("kubelet", "pod=%s/%s container=%s id=%.12s pid=%d restartCount=%d msg=\"started\"", kp->ns,
            kp->name, c->name, id, pid, c->restart_count);
   kubelet_ctr_transition(c, KUBELET_CTR_RUNNING, NULL, NULL);
+  kubelet_ctr_event(k, kp, c->name, "Normal", "Started", "Started container %s", c->name);
+  kubelet_post_start(k, kp, pod, spec_ctr, c); /* lifecycle.c */
 }
 
 /* RUNNING → TERMINATED when the monitor recorded the exit (or vanished without recording it). */
@@ -415,8 +372,8 @@ static void refresh_container(Kubelet *k, KubeletPod *kp, const char *policy, Ku
 }
 
 /* Moves a container that is not running towards running; returns when to look again (0 = on change only). */
-static uint64_t advance_container(Kubelet *k, KubeletPod *kp, json_t *pod, json_t *spec_ctr, KubeletCtr *c) {
-  const char *policy = jstr(pod, "spec.restartPolicy");
+static uint64_t advance_container(Kubelet *k, KubeletPod *kp, json_t *pod, const char *policy,
+                                  json_t *spec_ctr, KubeletCtr *c) {
   uint64_t now = now_realtime_usec();
   if (c->state == KUBELET_CTR_RUNNING)
     return KUBELET_RELIST_USEC;
@@ -431,6 +388,9 @@ static uint64_t advance_container(Kubelet *k, KubeletPod *kp, json_t *pod, json_
                (unsigned long long)(kubelet_backoff_usec(c->backoff_n - 1) / 1000000u), c->name, kp->name,
                kp->ns, kp->uid);
       kubelet_ctr_transition(c, KUBELET_CTR_WAITING, "CrashLoopBackOff", msg);
+      kubelet_ctr_event(k, kp, c->name, "Warning", "BackOff",
+                        "Back-off restarting failed container %s in pod %s_%s(%s)", c->name, kp->name, kp->ns,
+                        kp->uid);
       return c->backoff_until_usec - now;
     }
   } else if (c->has_last && streq_ptr(c->reason, "CrashLoopBackOff") && now < c->backoff_until_usec) {
@@ -440,6 +400,7 @@ static uint64_t advance_container(Kubelet *k, KubeletPod *kp, json_t *pod, json_
     if (streq_ptr(c->reason, "ErrImagePull")) { /* shown for one sync, then the back-off */
       _cleanup_free_ char *msg = xasprintf("Back-off pulling image \"%s\"", jstr(spec_ctr, "image") ?: "");
       kubelet_ctr_transition(c, KUBELET_CTR_WAITING, "ImagePullBackOff", msg);
+      kubelet_ctr_event(k, kp, c->name, "Normal", "BackOff", "%s", msg);
     }
     return c->pull_retry_usec - now;
   }
@@ -487,25 +448,26 @@ static uint64_t terminate_pod(Kubelet *k, KubeletPod *kp, json_t *pod) {
         jint(pod, "metadata.deletionGracePeriodSeconds", jint(pod, "spec.terminationGracePeriodSeconds", 30));
     kp->killing = true;
     kp->kill_deadline_usec = mono + (uint64_t)(grace > 0 ? grace : 0) * 1000000u;
-    for (size_t i = 0; i < kp->n_ctrs; i++)
-      if (kp->ctrs[i].state == KUBELET_CTR_RUNNING)
-        runtime_runc_kill(&k->rt, kp->ctrs[i].id, SIGTERM);
     log_info("kubelet", "pod=%s/%s grace=%llds msg=\"killing\"", kp->ns, kp->name, (long long)grace);
+    /* preStop, SIGTERM, SIGKILL once the grace period is over (prober.c) */
+    for (size_t i = 0; i < kp->n_inits + kp->n_ctrs; i++) {
+      KubeletCtr *c = i < kp->n_inits ? &kp->inits[i] : &kp->ctrs[i - kp->n_inits];
+      _cleanup_free_ char *msg = xasprintf("Stopping container %s", c->name);
+      kubelet_ctr_kill(k, kp, pod, c, msg, grace);
+    }
   }
   bool running = false;
-  for (size_t i = 0; i < kp->n_ctrs; i++) {
-    refresh_container(k, kp, "Never", &kp->ctrs[i]);
-    running = running || kp->ctrs[i].state == KUBELET_CTR_RUNNING;
+  for (size_t i = 0; i < kp->n_inits + kp->n_ctrs; i++) {
+    KubeletCtr *c = i < kp->n_inits ? &kp->inits[i] : &kp->ctrs[i - kp->n_inits];
+    refresh_container(k, kp, "Never", c);
+    running = running || c->state == KUBELET_CTR_RUNNING;
+    if (c->state == KUBELET_CTR_RUNNING)
+      kubelet_ctr_kill_check(k, kp, c);
   }
   (void)policy;
-  if (running && mono >= kp->kill_deadline_usec) {
-    for (size_t i = 0; i < kp->n_ctrs; i++)
-      if (kp->ctrs[i].state == KUBELET_CTR_RUNNING)
-        runtime_runc_kill(&k->rt, kp->ctrs[i].id, SIGKILL);
-  }
   if (running)
     return 200000;
-  runtime_pod_remove(&k->rt, kp->uid);
+  kubelet_pod_remove(k, kp->uid);
   _cleanup_error_ Error err = ERROR_INIT;
   ClientDeleteOptions del = {
       .has_grace_period = true, .grace_period_seconds = 0, .precondition_uid = kp->uid};
@@ -521,6 +483,23 @@ static uint64_t terminate_pod(Kubelet *k, KubeletPod *kp, json_t *pod) {
 
 /* ---- the sync ---- */
 
+/* Init containers one at a time, in order (initctr.h); true once all of them ended well. */
+static bool run_init_containers(Kubelet *k, KubeletPod *kp, json_t *pod, uint64_t *next) {
+  json_t *inits = jpath(pod, "spec.initContainers");
+  const char *policy = kubelet_init_restart_policy(jstr(pod, "spec.restartPolicy"));
+  for (size_t i = 0; i < kp->n_inits && i < json_array_size(inits); i++) {
+    KubeletCtr *c = &kp->inits[i];
+    refresh_container(k, kp, policy, c);
+    if (kubelet_init_done(c))
+      continue;
+    uint64_t d = advance_container(k, kp, pod, policy, json_array_get(inits, i), c);
+    if (d && (!*next || d < *next))
+      *next = d;
+    return false;
+  }
+  return true;
+}
+
 uint64_t kubelet_sync_pod(Kubelet *k, const char *key) {
   _cleanup_json_ json_t *pod = informer_get(k->pods, key);
   KubeletPod *kp = table_get(k, key);
@@ -528,7 +507,7 @@ uint64_t kubelet_sync_pod(Kubelet *k, const char *key) {
   if (kp && (!pod || !streq_ptr(uid, kp->uid))) {
     /* Gone from the API (force-deleted, or deleted while we were away) or replaced by a new incarnation. */
     log_info("kubelet", "pod=%s uid=%s msg=\"removing pod no longer bound here\"", key, kp->uid);
-    runtime_pod_remove(&k->rt, kp->uid);
+    kubelet_pod_remove(k, kp->uid);
     table_drop(k, kp);
     kp = NULL;
   }
@@ -536,7 +515,7 @@ uint64_t kubelet_sync_pod(Kubelet *k, const char *key) {
     return 0;
   if (!kp) {
     kp = pod_new(k, key, uid, jstr(pod, "metadata.namespace"), jstr(pod, "metadata.name"),
-                 jpath(pod, "spec.containers"));
+                 jpath(pod, "spec.containers"), jpath(pod, "spec.initContainers"));
     table_put(k, kp);
   }
   if (jpath(pod, "metadata.deletionTimestamp")) {
@@ -556,15 +535,21 @@ uint64_t kubelet_sync_pod(Kubelet *k, const char *key) {
       if (kp->ctrs[i].state == KUBELET_CTR_WAITING)
         kubelet_ctr_transition(&kp->ctrs[i], KUBELET_CTR_WAITING, "ContainerCreating", err.message);
     next = 5000000;
-  } else {
+  } else if (kubelet_volumes_sync(k, kp, pod, false, &err) < 0 && !kp->volumes_ready) { /* volumes.c */
+    for (size_t i = 0; i < kp->n_ctrs; i++)
+      if (kp->ctrs[i].state == KUBELET_CTR_WAITING)
+        kubelet_ctr_transition(&kp->ctrs[i], KUBELET_CTR_WAITING, "ContainerCreating", err.message);
+    next = 2000000;
+  } else if (run_init_containers(k, kp, pod, &next)) {
     json_t *containers = jpath(pod, "spec.containers");
     for (size_t i = 0; i < kp->n_ctrs && i < json_array_size(containers); i++) {
       KubeletCtr *c = &kp->ctrs[i];
       refresh_container(k, kp, policy, c);
-      uint64_t d = advance_container(k, kp, pod, json_array_get(containers, i), c);
+      uint64_t d = advance_container(k, kp, pod, policy, json_array_get(containers, i), c);
       if (d && (!next || d < next))
         next = d;
     }
+    kubelet_probes_sync(k, kp, pod, &next); /* probe.h: readiness, liveness kills */
   }
   report_status(k, kp, pod);
   kubelet_state_save(k, kp);

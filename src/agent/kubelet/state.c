@@ -27,10 +27,10 @@ static void term_from_json(json_t *j, KubeletTerm *t) {
   t->container_id = dup_or_null(jstr(j, "containerID"));
 }
 
-int kubelet_state_save(Kubelet *k, KubeletPod *kp) {
+static json_t *ctrs_to_json(const KubeletCtr *list, size_t n) {
   json_t *ctrs = json_array();
-  for (size_t i = 0; i < kp->n_ctrs; i++) {
-    const KubeletCtr *c = &kp->ctrs[i];
+  for (size_t i = 0; i < n; i++) {
+    const KubeletCtr *c = &list[i];
     json_t *o = json_pack("{s:s,s:s,s:s?,s:s?,s:i,s:i,s:s?,s:s?,s:s?,s:I,s:i,s:i,s:i,s:I,s:i,s:I}", "name",
                           c->name, "state", kubelet_ctr_state_to_string(c->state), "reason", c->reason,
                           "message", c->message, "restartCount", c->restart_count, "instance", c->instance,
@@ -44,8 +44,17 @@ int kubelet_state_save(Kubelet *k, KubeletPod *kp) {
       json_object_set_new(o, "last", term_to_json(&c->last));
     json_array_append_new(ctrs, o);
   }
+  return ctrs;
+}
+
+int kubelet_state_save(Kubelet *k, KubeletPod *kp) {
+  json_t *ctrs = ctrs_to_json(kp->ctrs, kp->n_ctrs);
   _cleanup_json_ json_t *j = json_pack("{s:s,s:s,s:s,s:I,s:o}", "uid", kp->uid, "namespace", kp->ns, "name",
                                        kp->name, "startTime", (json_int_t)kp->start_time, "containers", ctrs);
+  if (kp->n_inits)
+    json_object_set_new(j, "initContainers", ctrs_to_json(kp->inits, kp->n_inits));
+  if (kp->pod_ip)
+    json_object_set_new(j, "podIP", json_string(kp->pod_ip));
   _cleanup_free_ char *dir = runtime_pod_dir(&k->rt, kp->uid);
   _cleanup_free_ char *path = xasprintf("%s/state.json", dir), *text = json_compact(j);
   /* Synced every second while containers run: write (and fsync) only what changed. */
@@ -60,6 +69,8 @@ int kubelet_state_save(Kubelet *k, KubeletPod *kp) {
   return rc;
 }
 
+static void ctrs_from_json(json_t *arr, KubeletCtr *list, size_t count);
+
 int kubelet_state_load(Kubelet *k, KubeletPod *kp) {
   _cleanup_free_ char *dir = runtime_pod_dir(&k->rt, kp->uid);
   _cleanup_free_ char *path = xasprintf("%s/state.json", dir), *text = NULL;
@@ -71,11 +82,19 @@ int kubelet_state_load(Kubelet *k, KubeletPod *kp) {
   if (!j)
     return -EBADMSG;
   kp->start_time = jint(j, "startTime", 0);
+  if (jstr(j, "podIP"))
+    kp->pod_ip = xstrdup(jstr(j, "podIP"));
+  ctrs_from_json(json_object_get(j, "containers"), kp->ctrs, kp->n_ctrs);
+  ctrs_from_json(json_object_get(j, "initContainers"), kp->inits, kp->n_inits);
+  return 0;
+}
+
+static void ctrs_from_json(json_t *arr, KubeletCtr *list, size_t count) {
   size_t i;
   json_t *o;
-  json_array_foreach(json_object_get(j, "containers"), i, o) {
-    for (size_t n = 0; n < kp->n_ctrs; n++) {
-      KubeletCtr *c = &kp->ctrs[n];
+  json_array_foreach(arr, i, o) {
+    for (size_t n = 0; n < count; n++) {
+      KubeletCtr *c = &list[n];
       if (!streq_ptr(c->name, jstr(o, "name")))
         continue;
       KubeletCtrState st = kubelet_ctr_state_from_string(jstr(o, "state"));
@@ -106,7 +125,6 @@ int kubelet_state_load(Kubelet *k, KubeletPod *kp) {
         term_from_json(json_object_get(o, "last"), &c->last);
     }
   }
-  return 0;
 }
 
 void kubelet_pod_free(KubeletPod *kp) {
@@ -115,11 +133,15 @@ void kubelet_pod_free(KubeletPod *kp) {
   for (size_t i = 0; i < kp->n_ctrs; i++)
     kubelet_ctr_done(&kp->ctrs[i]);
   free(kp->ctrs);
+  for (size_t i = 0; i < kp->n_inits; i++)
+    kubelet_ctr_done(&kp->inits[i]);
+  free(kp->inits);
   free(kp->key);
   free(kp->uid);
   free(kp->ns);
   free(kp->name);
   free(kp->last_status);
+  free(kp->pod_ip);
   free(kp->last_saved);
   free(kp);
 }

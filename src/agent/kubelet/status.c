@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <errno.h>
 
+#include "agent/kubelet/initctr.h"
 #include "agent/kubelet/kubelet-internal.h"
 #include "agent/runtime/spec.h"
 #include "api/jsonutil.h"
@@ -64,6 +65,7 @@ void kubelet_ctr_done(KubeletCtr *c) {
   free(c->id);
   free(c->image);
   free(c->image_id);
+  free(c->kill_id);
   kubelet_term_done(&c->term);
   kubelet_term_done(&c->last);
 }
@@ -171,7 +173,12 @@ static json_t *term_json(const KubeletTerm *t) {
   return o;
 }
 
-static json_t *container_status(json_t *spec_ctr, const KubeletCtr *c) {
+/* An init container is ready once it ended well and never "started"; an app container is ready and started
+ * while running unless its probes say otherwise (probe.h). */
+static json_t *container_status(json_t *spec_ctr, const KubeletCtr *c, bool init) {
+  bool running = c->state == KUBELET_CTR_RUNNING;
+  bool ready = init ? c->state == KUBELET_CTR_TERMINATED && c->term.exit_code == 0 : running && !c->not_ready;
+  bool started = running && !init && !c->not_started;
   json_t *state = json_object();
   switch (c->state) {
   case KUBELET_CTR_RUNNING:
@@ -191,9 +198,9 @@ static json_t *container_status(json_t *spec_ctr, const KubeletCtr *c) {
   }
   json_t *o = json_pack("{s:s,s:o,s:o,s:b,s:i,s:s,s:s,s:b}", "name", c->name, "state", state, "lastState",
                         c->has_last ? json_pack("{s:o}", "terminated", term_json(&c->last)) : json_object(),
-                        "ready", c->state == KUBELET_CTR_RUNNING, "restartCount", c->restart_count, "image",
+                        "ready", ready, "restartCount", c->restart_count, "image",
                         c->image ? c->image : (jstr(spec_ctr, "image") ?: ""), "imageID",
-                        c->image_id ? c->image_id : "", "started", c->state == KUBELET_CTR_RUNNING);
+                        c->image_id ? c->image_id : "", "started", started);
   const char *id = c->state == KUBELET_CTR_RUNNING      ? c->id
                    : c->state == KUBELET_CTR_TERMINATED ? c->term.container_id
                                                         : NULL;
@@ -225,17 +232,23 @@ static json_t *condition(json_t *old_status, const char *type, bool status, cons
 json_t *kubelet_pod_status(json_t *pod, const KubeletPod *kp, const char *host_ip, json_t *old_status,
                            int64_t now) {
   const char *policy = jstr(pod, "spec.restartPolicy");
-  const char *phase = kubelet_pod_phase(policy, kp->ctrs, kp->n_ctrs);
+  const char *phase = kubelet_pod_phase_init(policy, kp);
   bool all_ready = kp->n_ctrs > 0;
   for (size_t i = 0; i < kp->n_ctrs; i++)
-    all_ready = all_ready && kp->ctrs[i].state == KUBELET_CTR_RUNNING;
+    all_ready = all_ready && kp->ctrs[i].state == KUBELET_CTR_RUNNING && !kp->ctrs[i].not_ready;
+  _cleanup_buf_ Buf init_msg = BUF_INIT;
+  bool initialized = kubelet_pod_initialized(kp, &init_msg);
   bool terminal = streq(phase, "Succeeded") || streq(phase, "Failed");
   const char *not_ready = terminal ? "PodCompleted" : "ContainersNotReady";
   json_t *conds = json_array();
   json_array_append_new(conds,
                         condition(old_status, "PodReadyToStartContainers", kp->sandbox_ready, NULL, now));
-  json_array_append_new(conds,
-                        condition(old_status, "Initialized", true, terminal ? "PodCompleted" : NULL, now));
+  json_t *init_cond =
+      condition(old_status, "Initialized", initialized,
+                initialized ? (terminal ? "PodCompleted" : NULL) : "ContainersNotInitialized", now);
+  if (!initialized)
+    json_object_set_new(init_cond, "message", json_string(init_msg.data));
+  json_array_append_new(conds, init_cond);
   json_array_append_new(conds, condition(old_status, "Ready", all_ready, all_ready ? NULL : not_ready, now));
   json_array_append_new(
       conds, condition(old_status, "ContainersReady", all_ready, all_ready ? NULL : not_ready, now));
@@ -246,11 +259,25 @@ json_t *kubelet_pod_status(json_t *pod, const KubeletPod *kp, const char *host_i
   json_array_foreach(jpath(pod, "spec.containers"), i, c) {
     for (size_t j = 0; j < kp->n_ctrs; j++)
       if (streq_ptr(kp->ctrs[j].name, jstr(c, "name")))
-        json_array_append_new(statuses, container_status(c, &kp->ctrs[j]));
+        json_array_append_new(statuses, container_status(c, &kp->ctrs[j], false));
+  }
+  json_t *init_statuses = json_array();
+  json_array_foreach(jpath(pod, "spec.initContainers"), i, c) {
+    for (size_t j = 0; j < kp->n_inits; j++)
+      if (streq_ptr(kp->inits[j].name, jstr(c, "name")))
+        json_array_append_new(init_statuses, container_status(c, &kp->inits[j], true));
   }
   json_t *st =
       json_pack("{s:s,s:o,s:s,s:[{s:s}],s:o,s:s,s:o}", "phase", phase, "conditions", conds, "hostIP", host_ip,
                 "hostIPs", "ip", host_ip, "startTime", time_json(kp->start_time ? kp->start_time : now),
                 "qosClass", kubelet_qos_class(pod), "containerStatuses", statuses);
+  if (kp->pod_ip) {
+    json_object_set_new(st, "podIP", json_string(kp->pod_ip));
+    json_object_set_new(st, "podIPs", json_pack("[{s:s}]", "ip", kp->pod_ip));
+  }
+  if (json_array_size(init_statuses))
+    json_object_set_new(st, "initContainerStatuses", init_statuses);
+  else
+    json_decref(init_statuses);
   return st;
 }

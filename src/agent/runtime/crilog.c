@@ -2,9 +2,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <zlib.h>
 
 #include "agent/runtime/crilog.h"
+#include "agent/runtime/logrotate.h"
+#include "base/strv.h"
 
 /* A log file larger than this is read from its last part only: kubectl logs of a huge file must not make the
  * API server allocate without limit. */
@@ -144,4 +148,120 @@ int runtime_crilog_render_file(const char *path, const RuntimeLogOptions *opts, 
   if (ret_end)
     *ret_end = from + (off_t)(skip + used);
   return 0;
+}
+
+bool runtime_crilog_rotated(const char *path, int fd) {
+  struct stat a, b;
+  if (fstat(fd, &a) < 0 || stat(path, &b) < 0)
+    return false; /* between the rename and the new file: look again later */
+  return a.st_ino != b.st_ino || a.st_dev != b.st_dev;
+}
+
+bool runtime_crilog_last_timestamp(const char *data, size_t len, char ts[static RUNTIME_CRILOG_TS_MAX]) {
+  while (len > 0 && data[len - 1] == '\n')
+    len--;
+  const char *nl = len ? memrchr(data, '\n', len) : NULL;
+  const char *line = nl ? nl + 1 : data;
+  size_t n = strcspn(line, " \n");
+  if (len == 0 || n == 0 || n >= RUNTIME_CRILOG_TS_MAX || line + n > data + len)
+    return false;
+  memcpy(ts, line, n);
+  ts[n] = 0;
+  return true;
+}
+
+void runtime_crilog_file_last_timestamp(int fd, off_t end, char ts[static RUNTIME_CRILOG_TS_MAX]) {
+  char buf[RUNTIME_CRILOG_MAX_LINE + 256];
+  off_t from = end > (off_t)sizeof buf ? end - (off_t)sizeof buf : 0;
+  ssize_t n = pread(fd, buf, (size_t)(end - from), from);
+  if (n <= 0 || !runtime_crilog_last_timestamp(buf, (size_t)n, ts))
+    ts[0] = 0;
+}
+
+/* The timestamp of the first record of a rotated file (compressed or not), or "". */
+static void first_timestamp(const char *path, char ts[static RUNTIME_CRILOG_TS_MAX]) {
+  char buf[RUNTIME_CRILOG_TS_MAX] = {0};
+  int n = 0;
+  if (endswith(path, ".gz")) {
+    gzFile gz = gzopen(path, "rb");
+    if (gz) {
+      n = gzread(gz, buf, sizeof buf - 1);
+      gzclose(gz);
+    }
+  } else {
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    n = fd >= 0 ? (int)read(fd, buf, sizeof buf - 1) : 0;
+  }
+  buf[n > 0 ? n : 0] = 0;
+  size_t k = strcspn(buf, " \n");
+  memcpy(ts, buf, k);
+  ts[k] = 0;
+}
+
+/* A compressed rotated file, decompressed into an anonymous file. */
+static int open_gz(const char *path) {
+  gzFile gz = gzopen(path, "rb");
+  if (!gz)
+    return -EIO;
+  int fd = memfd_create("crilog", MFD_CLOEXEC);
+  char chunk[65536];
+  int n = 0;
+  size_t total = 0;
+  while (fd >= 0 && (n = gzread(gz, chunk, sizeof chunk)) > 0 && total < CRILOG_READ_MAX) {
+    if (write(fd, chunk, (size_t)n) != n) {
+      n = -1;
+      break;
+    }
+    total += (size_t)n;
+  }
+  gzclose(gz);
+  if (fd < 0 || n < 0) {
+    if (fd >= 0)
+      close(fd);
+    return -EIO;
+  }
+  lseek(fd, 0, SEEK_SET);
+  return fd;
+}
+
+/* The oldest rotated file of path whose first record is later than after, opened; -ENOENT if none. */
+static int open_rotated_after(const char *path, const char *after) {
+  _cleanup_strv_free_ char **rotated = runtime_log_rotated(path);
+  for (char **p = rotated; p && *p && !isempty(after); p++) {
+    /* A plain file may be compressed (and removed) under our feet: then its .gz is the same records. */
+    _cleanup_free_ char *gz = endswith(*p, ".gz") ? xstrdup(*p) : xasprintf("%s.gz", *p);
+    char ts[RUNTIME_CRILOG_TS_MAX];
+    first_timestamp(*p, ts);
+    if (isempty(ts))
+      first_timestamp(gz, ts);
+    if (isempty(ts) || strcmp(ts, after) <= 0)
+      continue;
+    int nfd = endswith(*p, ".gz") ? -ENOENT : open(*p, O_RDONLY | O_CLOEXEC);
+    if (nfd < 0)
+      nfd = open_gz(gz);
+    if (nfd >= 0)
+      return nfd;
+  }
+  return -ENOENT;
+}
+
+int runtime_crilog_open_next(const char *link, const char *after) {
+  /* The rotated files sit beside the file itself, not beside a symlink to it (current.log). */
+  _cleanup_free_ char *real = realpath(link, NULL);
+  const char *path = real ? real : link;
+  /* Records are in time order across files (a batch never straddles a rotation): the first rotated file
+   * that starts after the last record read is the one to go on with, else the current file — looked at
+   * again once that is open, in case the writer rotated it in between. */
+  int nfd = open_rotated_after(path, after);
+  if (nfd >= 0)
+    return nfd;
+  int cur = open(path, O_RDONLY | O_CLOEXEC);
+  if (cur < 0)
+    return -errno;
+  nfd = open_rotated_after(path, after);
+  if (nfd >= 0) {
+    close(cur);
+    return nfd;
+  }
+  return cur;
 }

@@ -44,3 +44,18 @@ size_t runtime_crilog_render(const char *data, size_t len, const RuntimeLogOptio
 /* Reads and renders a whole log file; *ret_end (may be NULL) receives the offset a follower continues at.
  * -ENOENT if the file does not exist. */
 int runtime_crilog_render_file(const char *path, const RuntimeLogOptions *opts, Buf *out, off_t *ret_end);
+
+/* Whether path now names another file than fd (the writer rotated it: logrotate.h). A follower reads fd to
+ * its end after this said true, then reopens path and reads it from the start. */
+bool runtime_crilog_rotated(const char *path, int fd);
+/* Longest record timestamp kept by a follower ("2026-11-26T13:53:33.789185010+00:00" and NUL). */
+#define RUNTIME_CRILOG_TS_MAX 48
+/* The timestamp of the last record in data[0..len) into ts; false when there is none. */
+bool runtime_crilog_last_timestamp(const char *data, size_t len, char ts[static RUNTIME_CRILOG_TS_MAX]);
+/* The same for the records of fd before offset end; ts = "" when there is none. */
+void runtime_crilog_file_last_timestamp(int fd, off_t end, char ts[static RUNTIME_CRILOG_TS_MAX]);
+/* What a follower reads after the file it read was rotated away from path: the oldest rotated file whose
+ * first record is later than `after` (the last record it read; the writer rotated more than once between
+ * two looks — a compressed file is decompressed into an anonymous file), else path itself. path may be a
+ * symlink to the log file. A new descriptor to read from the start, or -errno. */
+int runtime_crilog_open_next(const char *path, const char *after);

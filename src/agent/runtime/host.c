@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "agent/runtime/cgroup.h"
 #include "agent/runtime/runtime.h"
 #include "base/buf.h"
 #include "base/log.h"
@@ -24,6 +25,7 @@ static const char *const cgroup_roots[] = {
     "/sys/fs/cgroup/blkio",   "/sys/fs/cgroup/pids",        "/sys/fs/cgroup/systemd",
     "/sys/fs/cgroup/unified", "/sys/fs/cgroup/net_cls",     "/sys/fs/cgroup/perf_event",
     "/sys/fs/cgroup/hugetlb", "/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/net_cls,net_prio",
+    "/sys/fs/cgroup", /* the tree itself on unified (v2) hosts */
 };
 
 int runtime_config_init(RuntimeConfig *cfg, const char *data_dir, const char *runc, const char *shim_exe,
@@ -120,8 +122,23 @@ char *runtime_netns_name(const char *uid) {
 }
 
 char *runtime_cgroup_path(const char *uid, const char *container) {
-  return container ? xasprintf(RUNTIME_CGROUP_PARENT "/%s/%s", uid, container)
-                   : xasprintf(RUNTIME_CGROUP_PARENT "/%s", uid);
+  /* The pod's QoS class decides its parent (cgroup.h); the one that exists is the pod's. The last candidate
+   * is the layout before QoS classes, for pods started by an older agent. */
+  static const char *const classes[] = {"Guaranteed", "Burstable", "BestEffort"};
+  const char *probe = runtime_cgroup_unified() ? "/sys/fs/cgroup" : "/sys/fs/cgroup/cpu";
+  _cleanup_free_ char *pod = NULL;
+  for (size_t i = 0; i < ELEMENTSOF(classes) && !pod; i++) {
+    _cleanup_free_ char *name = runtime_pod_cgroup_name(uid, classes[i]),
+                        *dir = xasprintf("%s%s", probe, name);
+    if (access(dir, F_OK) == 0)
+      pod = TAKE_PTR(name);
+  }
+  if (!pod) {
+    _cleanup_free_ char *legacy = xasprintf(RUNTIME_CGROUP_PARENT "/%s", uid),
+                        *dir = xasprintf("%s%s", probe, legacy);
+    pod = access(dir, F_OK) == 0 ? TAKE_PTR(legacy) : runtime_pod_cgroup_name(uid, "Guaranteed");
+  }
+  return container ? xasprintf("%s/%s", pod, container) : TAKE_PTR(pod);
 }
 
 int runtime_netns_create(const char *name, Error *err) {
@@ -341,6 +358,7 @@ int runtime_pod_remove(const RuntimeConfig *cfg, const char *uid) {
     runtime_unmount(*p);
   _cleanup_free_ char *cg = runtime_cgroup_path(uid, NULL), *ns = runtime_netns_name(uid);
   runtime_cgroup_remove(cg);
+  runtime_cgroup_update_qos();
   runtime_netns_delete(ns);
   return remove_tree(dir);
 }

@@ -8,8 +8,9 @@
  * hostname, state.json (the kubelet's record of its containers) DATA_DIR/agent/pods/UID/NAME/N/ instance N (=
  * restartCount) of container NAME: the bundle (config.json, rootfs/ mounted on overlay, upper/, work/),
  *                                            shim.pid, container.pid, exit.json once it ended, shim.log
- * cgroups: /coracle/pods/UID/NAME in every v1 hierarchy (absolute, see host-facts), the pod's parent removed
- * with the pod. Network namespaces: /run/netns/coracle-UID.
+ * cgroups: /coracle/pods[/burstable|/besteffort]/podUID/NAME by QoS class (cgroup.h) in every v1 hierarchy
+ * (absolute, see host-facts) or the v2 tree, the pod's cgroup removed with the pod. Network namespaces:
+ * /run/netns/coracle-UID.
  * Threads: every function may be called from any thread; nothing here keeps shared state. */
 #pragma once
 
@@ -46,6 +47,8 @@ int runtime_exec(char *const argv[], char **ret_output);
 char *runtime_pod_dir(const RuntimeConfig *cfg, const char *uid);
 char *runtime_instance_dir(const RuntimeConfig *cfg, const char *uid, const char *container, int instance);
 char *runtime_netns_name(const char *uid);
+/* The cgroup of the pod (container NULL) or of one of its containers: under the pod cgroup that exists
+ * (cgroup.h; looks at /sys/fs/cgroup), the Guaranteed one when none does. Caller frees. */
 char *runtime_cgroup_path(const char *uid, const char *container);
 
 /* Creates the pod's network namespace (loopback up); succeeds if it already exists. */

@@ -8,11 +8,14 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
+#include "agent/runtime/cgroup.h"
 #include "agent/runtime/crilog.h"
+#include "agent/runtime/logrotate.h"
 #include "agent/runtime/shim.h"
 #include "api/jsonutil.h"
 #include "base/buf.h"
@@ -27,6 +30,11 @@ int runtime_shim_start(const RuntimeConfig *cfg, const RuntimeShimRequest *req, 
                        pid_t *ret_shim_pid, Error *err) {
   /* Everything the children need is prepared before fork: between fork and exec only async-signal-safe
    * calls are allowed in a multi-threaded process. */
+  char max_size[32], max_files[16];
+  snprintf(max_size, sizeof max_size, "%lld",
+           (long long)(req->log_max_size ? req->log_max_size : RUNTIME_LOG_MAX_SIZE));
+  snprintf(max_files, sizeof max_files, "%d",
+           req->log_max_files ? req->log_max_files : RUNTIME_LOG_MAX_FILES);
   char *argv[] = {cfg->shim_exe,
                   "agent-shim",
                   cfg->runc,
@@ -35,6 +43,8 @@ int runtime_shim_start(const RuntimeConfig *cfg, const RuntimeShimRequest *req, 
                   (char *)req->bundle,
                   (char *)req->log_path,
                   (char *)req->cgroups_path,
+                  max_size,
+                  max_files,
                   NULL};
   _cleanup_free_ char *shim_log = xasprintf("%s/shim.log", req->bundle);
   int p[2];
@@ -153,6 +163,9 @@ typedef struct ShimStream {
 typedef struct Shim {
   const char *runc, *root, *id, *bundle, *log_path, *cgroup;
   int log_fd;
+  off_t log_size;       /* of the current file */
+  int64_t log_max_size; /* rotation (logrotate.h); <= 0 = never */
+  int log_max_files;
 } Shim;
 
 static uint64_t realtime_nsec(void) {
@@ -195,8 +208,17 @@ static void stream_emit(Shim *s, ShimStream *st, bool flush) {
       break;
     }
   }
-  if (out.len)
+  if (out.len && runtime_log_should_rotate(s->log_size, out.len, s->log_max_size)) {
+    int rc = runtime_log_rotate(s->log_path, s->log_max_files, &s->log_fd);
+    if (rc < 0)
+      fprintf(stderr, "rotating %s: %s\n", s->log_path, strerror(-rc));
+    else
+      s->log_size = 0;
+  }
+  if (out.len) {
     write_all(s->log_fd, out.data, out.len);
+    s->log_size += (off_t)out.len;
+  }
   if (pos) {
     memmove(st->pending.data, st->pending.data + pos, st->pending.len - pos);
     st->pending.len -= pos;
@@ -304,12 +326,9 @@ static void report(const char *fmt, ...) {
   close(SHIM_STATUS_FD);
 }
 
+/* Read before `runc delete` removes the cgroup: memory.oom_control (v1) or memory.events (v2). */
 static bool oom_killed(Shim *s) {
-  _cleanup_free_ char *p = xasprintf("/sys/fs/cgroup/memory%s/memory.oom_control", s->cgroup), *d = NULL;
-  if (read_file(p, &d, NULL) < 0)
-    return false;
-  const char *k = strstr(d, "oom_kill ");
-  return k && strtol(k + 9, NULL, 10) > 0;
+  return runtime_cgroup_oom_kills(s->cgroup) > 0;
 }
 
 static int start_failed(Shim *s) {
@@ -322,8 +341,9 @@ static int start_failed(Shim *s) {
 }
 
 int runtime_shim_main(int argc, char **argv) {
-  if (argc != 7) {
-    fprintf(stderr, "usage: coracle agent-shim RUNC RUNC_ROOT ID BUNDLE LOG CGROUP\n");
+  if (argc != 7 && argc != 9) {
+    fprintf(stderr,
+            "usage: coracle agent-shim RUNC RUNC_ROOT ID BUNDLE LOG CGROUP [LOG_MAX_SIZE LOG_MAX_FILES]\n");
     return 2;
   }
   Shim s = {.runc = argv[1],
@@ -331,15 +351,24 @@ int runtime_shim_main(int argc, char **argv) {
             .id = argv[3],
             .bundle = argv[4],
             .log_path = argv[5],
-            .cgroup = argv[6]};
+            .cgroup = argv[6],
+            .log_max_size = argc == 9 ? strtoll(argv[7], NULL, 10) : 0,
+            .log_max_files = argc == 9 ? atoi(argv[8]) : RUNTIME_LOG_MAX_FILES};
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
     report("error cannot become a subreaper: %s", strerror(errno));
     return 1;
   }
   char pidbuf[32];
   snprintf(pidbuf, sizeof pidbuf, "%d\n", getpid());
-  _cleanup_free_ char *pid_file = xasprintf("%s/shim.pid", s.bundle);
-  write_file_atomic(pid_file, pidbuf, strlen(pidbuf), 0644);
+  /* No fsync: the pid means nothing after a reboot, and the start path waits for this. */
+  _cleanup_free_ char *pid_file = xasprintf("%s/shim.pid", s.bundle),
+                      *pid_tmp = xasprintf("%s.tmp", pid_file);
+  int pidf = open(pid_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (pidf >= 0) {
+    write_all(pidf, pidbuf, strlen(pidbuf));
+    close(pidf);
+    rename(pid_tmp, pid_file);
+  }
 
   sigset_t mask;
   sigemptyset(&mask);
@@ -347,6 +376,9 @@ int runtime_shim_main(int argc, char **argv) {
   sigprocmask(SIG_BLOCK, &mask, NULL);
   int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   s.log_fd = open(s.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  struct stat lst;
+  if (s.log_fd >= 0 && fstat(s.log_fd, &lst) == 0)
+    s.log_size = lst.st_size;
   int out[2], errp[2];
   if (sfd < 0 || s.log_fd < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
     report("error monitor setup: %s", strerror(errno));
@@ -354,15 +386,16 @@ int runtime_shim_main(int argc, char **argv) {
   }
 
   _cleanup_free_ char *cpid_file = xasprintf("%s/container.pid", s.bundle);
-  char *create[] = {"create", "--bundle", (char *)s.bundle, "--pid-file", cpid_file, (char *)s.id, NULL};
-  if (shim_runc(&s, create, out[1], errp[1]) != 0)
+  /* One `runc run -d` (create and start in one runc process, a Go start-up saved): it returns once the
+   * container runs, and its init stays our child through the subreaper. */
+  char *run[] = {"run", "-d", "--bundle", (char *)s.bundle, "--pid-file", cpid_file, (char *)s.id, NULL};
+  if (shim_runc(&s, run, out[1], errp[1]) != 0)
     return start_failed(&s);
   close(out[1]);
   close(errp[1]);
   _cleanup_free_ char *cpid_text = NULL;
   pid_t cpid = read_file(cpid_file, &cpid_text, NULL) == 0 ? (pid_t)atoi(cpid_text) : 0;
-  char *start[] = {"start", (char *)s.id, NULL};
-  if (cpid <= 0 || shim_runc(&s, start, 2, 2) != 0)
+  if (cpid <= 0)
     return start_failed(&s);
   report("ok %d %d", cpid, getpid());
 

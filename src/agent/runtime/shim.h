@@ -1,11 +1,12 @@
 /* The per-container monitor (containerd's shim, conmon's role), re-executed from the coracle binary as
- * `coracle agent-shim RUNC RUNC_ROOT ID BUNDLE LOG CGROUP`. Started through a double fork so that it belongs
- * to no agent and survives it, it makes itself the child subreaper (the container's init becomes its child
- * once `runc create` exits, so the exit status is not lost), runs `runc create` and `runc start`, copies
- * the container's stdout and stderr into LOG as CRI records, and when the container ends writes
- * BUNDLE/exit.json (exit code, signal, OOM kill, time) and deletes the runc container.
+ * `coracle agent-shim RUNC RUNC_ROOT ID BUNDLE LOG CGROUP LOG_MAX_SIZE LOG_MAX_FILES`. Started through a
+ * double fork so that it belongs to no agent and survives it, it makes itself the child subreaper (the
+ * container's init becomes its child once runc exits, so the exit status is not lost), runs `runc run -d`
+ * (create and start in one runc process), copies the container's stdout and stderr into LOG as CRI records
+ * (rotating it, logrotate.h), and when the container ends writes BUNDLE/exit.json (exit code, signal, OOM
+ * kill, time) and deletes the runc container.
  *
- *   monitor:  CREATING --runc create+start ok--> RUNNING --init exited--> EXITED (exit.json) --> gone
+ *   monitor:  CREATING --runc run -d ok--> RUNNING --init exited--> EXITED (exit.json) --> gone
  *                 \--runc failed--> exit.json {StartError} --> gone
  *
  * The agent learns of the start through a pipe (fd 3 in the monitor: "ok PID SHIMPID" or "error MESSAGE")
@@ -23,10 +24,12 @@ typedef struct RuntimeShimRequest {
   const char *bundle;       /* instance directory with config.json */
   const char *log_path;     /* CRI log file */
   const char *cgroups_path; /* the container's cgroup, to read the memory controller's OOM count at exit */
+  int64_t log_max_size;     /* rotate LOG past this many bytes (logrotate.h); 0 = 10 MiB, < 0 = never */
+  int log_max_files;        /* files kept, the current one included; 0 = 5 */
 } RuntimeShimRequest;
 
 /* Starts the monitor and waits (at most 60 s) until the container runs: *ret_pid is its init's pid on the
- * host, *ret_shim_pid the monitor's. A failed `runc create`/`runc start` returns -EIO with runc's message
+ * host, *ret_shim_pid the monitor's. A failed `runc run -d` returns -EIO with runc's message
  * (StartError); the monitor has then written exit.json and gone. */
 int runtime_shim_start(const RuntimeConfig *cfg, const RuntimeShimRequest *req, pid_t *ret_pid,
                        pid_t *ret_shim_pid, Error *err);

@@ -5,17 +5,11 @@
 #include <errno.h>
 
 #include "agent/runtime/spec.h"
+#include "agent/runtime/security.h"
 #include "api/jsonutil.h"
 #include "api/quantity.h"
 #include "base/buf.h"
 #include "base/strv.h"
-
-static const char *const default_caps[] = {
-    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
-    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
-    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-    "CAP_KILL",    "CAP_AUDIT_WRITE",
-};
 
 static const char *const masked_paths[] = {
     "/proc/acpi",       "/proc/asound",      "/proc/kcore",       "/proc/keys", "/proc/latency_stats",
@@ -229,22 +223,55 @@ static bool all_digits(const char *s) {
   return true;
 }
 
-static int resolve_user(const RuntimeSpecInput *in, int64_t *ret_uid, int64_t *ret_gid, Error *err) {
+/* The name of the passwd entry with uid, or NULL (for its supplementary groups); *ret_gid its group. */
+static char *lookup_uid(const char *path, int64_t uid, int64_t *ret_gid) {
+  _cleanup_free_ char *data = NULL;
+  if (!path || read_file(path, &data, NULL) < 0)
+    return NULL;
+  for (char *line = data; line && *line;) {
+    char *next = strchr(line, '\n');
+    if (next)
+      *next++ = 0;
+    _cleanup_strv_free_ char **f = strv_split(line, ':');
+    if (strv_length(f) >= 4 && all_digits(f[2]) && strtoll(f[2], NULL, 10) == uid) {
+      if (ret_gid)
+        *ret_gid = strtoll(f[3], NULL, 10);
+      return xstrdup(f[0]);
+    }
+    line = next;
+  }
+  return NULL;
+}
+
+/* The user as containerd resolves it: runAsUser (pod or container) replaces the image's user and takes its
+ * group from /etc/passwd (0 when absent); runAsGroup replaces the group; a numeric image user without a
+ * group also takes it from /etc/passwd. *ret_name is the passwd name (for /etc/group), may be NULL. */
+static int resolve_user(const RuntimeSpecInput *in, int64_t *ret_uid, int64_t *ret_gid, char **ret_name,
+                        Error *err) {
   int64_t uid = 0, gid = 0;
+  _cleanup_free_ char *name = NULL;
+  json_t *pod_sc = in->pod_security_context, *sc = json_object_get(in->container, "securityContext");
+  json_t *run_uid = runtime_sc_field(pod_sc, sc, "runAsUser"),
+         *run_gid = runtime_sc_field(pod_sc, sc, "runAsGroup");
   const char *user = jstr(in->image_config, "User");
-  if (!isempty(user)) {
+  if (json_is_integer(run_uid)) {
+    uid = json_integer_value(run_uid);
+    name = lookup_uid(in->passwd_path, uid, &gid);
+  } else if (!isempty(user)) {
     _cleanup_free_ char *u = xstrdup(user);
     char *group = strchr(u, ':');
     if (group)
       *group++ = 0;
     if (all_digits(u)) {
-      uid = strtoll(u, NULL, 10); /* a numeric user without a group runs with gid 0, as in Docker */
+      uid = strtoll(u, NULL, 10);
+      name = lookup_uid(in->passwd_path, uid, &gid);
     } else if (!isempty(u)) {
       int64_t g = 0;
       uid = lookup_id(in->passwd_path, u, &g);
       if (uid < 0)
         return error_set(err, -EINVAL, NULL, "unable to find user %s: no matching entries in passwd file", u);
       gid = g;
+      name = xstrdup(u);
     }
     if (group && all_digits(group))
       gid = strtoll(group, NULL, 10);
@@ -254,14 +281,14 @@ static int resolve_user(const RuntimeSpecInput *in, int64_t *ret_uid, int64_t *r
         return error_set(err, -EINVAL, NULL, "unable to find group %s: no matching entries in group file",
                          group);
     }
+  } else {
+    name = lookup_uid(in->passwd_path, 0, &gid);
   }
-  json_t *sc = json_object_get(in->container, "securityContext");
-  if (json_is_integer(json_object_get(sc, "runAsUser")))
-    uid = jint(sc, "runAsUser", uid);
-  if (json_is_integer(json_object_get(sc, "runAsGroup")))
-    gid = jint(sc, "runAsGroup", gid);
+  if (json_is_integer(run_gid))
+    gid = json_integer_value(run_gid);
   *ret_uid = uid;
   *ret_gid = gid;
+  *ret_name = TAKE_PTR(name);
   return 0;
 }
 
@@ -284,63 +311,22 @@ static json_t *mount(const char *dest, const char *type, const char *source, con
   return o;
 }
 
-static json_t *capabilities(json_t *container, bool privileged) {
-  json_t *caps = json_array();
-  if (privileged) {
-    static const char *const all[] = {"CAP_CHOWN",           "CAP_DAC_OVERRIDE",     "CAP_DAC_READ_SEARCH",
-                                      "CAP_FOWNER",          "CAP_FSETID",           "CAP_KILL",
-                                      "CAP_SETGID",          "CAP_SETUID",           "CAP_SETPCAP",
-                                      "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-                                      "CAP_NET_ADMIN",       "CAP_NET_RAW",          "CAP_IPC_LOCK",
-                                      "CAP_IPC_OWNER",       "CAP_SYS_MODULE",       "CAP_SYS_RAWIO",
-                                      "CAP_SYS_CHROOT",      "CAP_SYS_PTRACE",       "CAP_SYS_PACCT",
-                                      "CAP_SYS_ADMIN",       "CAP_SYS_BOOT",         "CAP_SYS_NICE",
-                                      "CAP_SYS_TIME",        "CAP_SYS_TTY_CONFIG",   "CAP_MKNOD",
-                                      "CAP_LEASE",           "CAP_AUDIT_WRITE",      "CAP_AUDIT_CONTROL",
-                                      "CAP_SETFCAP",         "CAP_MAC_OVERRIDE",     "CAP_MAC_ADMIN",
-                                      "CAP_SYSLOG",          "CAP_WAKE_ALARM",       "CAP_BLOCK_SUSPEND",
-                                      "CAP_AUDIT_READ"};
-    json_decref(caps);
-    caps = strings(all, ELEMENTSOF(all)); /* CAP_SYS_RESOURCE is left out: this host's root lacks it */
-  } else {
-    json_decref(caps);
-    caps = strings(default_caps, ELEMENTSOF(default_caps));
-  }
-  json_t *sc_caps = jpath(container, "securityContext.capabilities");
-  size_t i, j;
-  json_t *v, *w;
-  json_array_foreach(json_object_get(sc_caps, "add"), i, v) {
-    _cleanup_free_ char *c = xasprintf("CAP_%s", json_string_value(v) ? json_string_value(v) : "");
-    bool have = false;
-    json_array_foreach(caps, j, w) have = have || streq(json_string_value(w), c);
-    if (!have && !streq(c, "CAP_ALL"))
-      json_array_append_new(caps, json_string(c));
-  }
-  json_array_foreach(json_object_get(sc_caps, "drop"), i, v) {
-    const char *d = json_string_value(v);
-    if (d && streq(d, "ALL")) {
-      json_array_clear(caps);
-      break;
-    }
-    _cleanup_free_ char *c = xasprintf("CAP_%s", d ? d : "");
-    for (j = json_array_size(caps); j-- > 0;)
-      if (streq(json_string_value(json_array_get(caps, j)), c))
-        json_array_remove(caps, j);
-  }
-  json_t *o = json_pack("{s:O,s:O,s:o}", "bounding", caps, "effective", caps, "permitted", caps);
-  if (!o)
-    oom();
-  return o;
-}
-
 int runtime_spec_build(const RuntimeSpecInput *in, json_t **ret, Error *err) {
   json_t *c = in->container;
-  _cleanup_json_ json_t *env = runtime_spec_env(c, in->image_config, in->resolved_env, in->hostname);
+  _cleanup_json_ json_t *env =
+      runtime_spec_env(in->final_env ? NULL : c, in->image_config, in->resolved_env, in->hostname);
+  size_t fi;
+  json_t *fv;
+  json_array_foreach(in->final_env, fi, fv) {
+    if (!isempty(jstr(fv, "name")))
+      env_set(env, jstr(fv, "name"), jstr(fv, "value"));
+  }
   _cleanup_json_ json_t *args = runtime_spec_args(c, in->image_config, env);
   if (json_array_size(args) == 0)
     return error_set(err, -EINVAL, NULL, "failed to generate container spec: no command specified");
   int64_t uid = 0, gid = 0;
-  int rc = resolve_user(in, &uid, &gid, err);
+  _cleanup_free_ char *user_name = NULL;
+  int rc = resolve_user(in, &uid, &gid, &user_name, err);
   if (rc < 0)
     return rc;
   const char *cwd = jstr(c, "workingDir");
@@ -348,13 +334,29 @@ int runtime_spec_build(const RuntimeSpecInput *in, json_t **ret, Error *err) {
     cwd = jstr(in->image_config, "WorkingDir");
   if (isempty(cwd))
     cwd = "/";
-  json_t *sc = json_object_get(c, "securityContext");
+  json_t *sc = json_object_get(c, "securityContext"), *pod_sc = in->pod_security_context;
   bool privileged = json_is_true(json_object_get(sc, "privileged"));
+  /* Kubernetes sets no_new_privs only when allowPrivilegeEscalation is false; unset means allowed. */
   bool no_new_privs = json_is_false(json_object_get(sc, "allowPrivilegeEscalation"));
+  bool unmasked = streq_ptr(jstr(sc, "procMount"), "Unmasked");
+  json_t *caps = runtime_capabilities(
+      sc, privileged, in->host_cap_bounding ? in->host_cap_bounding : runtime_host_cap_bounding());
+  bool sys_admin = false;
+  size_t ci;
+  json_t *cv;
+  json_array_foreach(json_object_get(caps, "bounding"), ci, cv) sys_admin =
+      sys_admin || streq(json_string_value(cv), "CAP_SYS_ADMIN");
+  json_t *seccomp = NULL;
+  rc = runtime_seccomp(pod_sc, sc, privileged, sys_admin, in->seccomp_root, &seccomp, err);
+  if (rc < 0) {
+    json_decref(caps);
+    return rc;
+  }
 
-  json_t *process = json_pack("{s:b,s:{s:I,s:I},s:O,s:O,s:s,s:o,s:b}", "terminal", 0, "user", "uid",
-                              (json_int_t)uid, "gid", (json_int_t)gid, "args", args, "env", env, "cwd", cwd,
-                              "capabilities", capabilities(c, privileged), "noNewPrivileges", no_new_privs);
+  json_t *process = json_pack("{s:b,s:{s:I,s:I,s:o},s:O,s:O,s:s,s:o,s:b}", "terminal", 0, "user", "uid",
+                              (json_int_t)uid, "gid", (json_int_t)gid, "additionalGids",
+                              runtime_additional_gids(pod_sc, gid, user_name, in->group_path), "args", args,
+                              "env", env, "cwd", cwd, "capabilities", caps, "noNewPrivileges", no_new_privs);
 
   json_t *mounts = json_array();
   json_array_append_new(mounts, mount("/proc", "proc", "proc", "nosuid,noexec,nodev"));
@@ -373,12 +375,14 @@ int runtime_spec_build(const RuntimeSpecInput *in, json_t **ret, Error *err) {
     json_array_append_new(mounts, mount(in->mounts[i].destination, "bind", in->mounts[i].source,
                                         in->mounts[i].read_only ? "rbind,rprivate,ro" : "rbind,rprivate,rw"));
 
-  json_t *namespaces =
-      json_pack("[{s:s},{s:s},{s:s},{s:s}]", "type", "pid", "type", "ipc", "type", "uts", "type", "mount");
-  json_t *net = json_pack("{s:s}", "type", "network");
-  if (in->netns_path)
-    json_object_set_new(net, "path", json_string(in->netns_path));
-  json_array_append_new(namespaces, net);
+  json_t *namespaces = json_pack("[{s:s},{s:s},{s:s}]", "type", "pid", "type", "ipc", "type", "mount");
+  if (!in->host_network) { /* hostNetwork pods share the node's network and, as in Kubernetes, its hostname */
+    json_array_append_new(namespaces, json_pack("{s:s}", "type", "uts"));
+    json_t *net = json_pack("{s:s}", "type", "network");
+    if (in->netns_path)
+      json_object_set_new(net, "path", json_string(in->netns_path));
+    json_array_append_new(namespaces, net);
+  }
 
   json_t *cpu =
       json_pack("{s:I}", "shares", (json_int_t)runtime_cpu_shares(runtime_resource_milli_cpu(c, false)));
@@ -387,20 +391,29 @@ int runtime_spec_build(const RuntimeSpecInput *in, json_t **ret, Error *err) {
     json_object_set_new(cpu, "quota", json_integer(quota));
     json_object_set_new(cpu, "period", json_integer(RUNTIME_CPU_PERIOD_USEC));
   }
-  json_t *resources = json_pack("{s:[{s:b,s:s}],s:o}", "devices", "allow", 0, "access", "rwm", "cpu", cpu);
+  /* Every device is denied but runc's defaults (null, zero, tty...); privileged allows all of the host's. */
+  json_t *resources =
+      json_pack("{s:[{s:b,s:s}],s:o}", "devices", "allow", privileged, "access", "rwm", "cpu", cpu);
   int64_t mem = runtime_resource_memory(c, true);
   if (mem > 0)
     json_object_set_new(resources, "memory", json_pack("{s:I}", "limit", (json_int_t)mem));
 
   json_t *linux_ = json_pack("{s:o,s:s,s:o}", "namespaces", namespaces, "cgroupsPath", in->cgroups_path,
                              "resources", resources);
-  if (!privileged) {
+  if (!privileged && !unmasked) { /* procMount: Unmasked drops them as privileged does */
     json_object_set_new(linux_, "maskedPaths", strings(masked_paths, ELEMENTSOF(masked_paths)));
     json_object_set_new(linux_, "readonlyPaths", strings(readonly_paths, ELEMENTSOF(readonly_paths)));
   }
+  if (privileged)
+    json_object_set_new(linux_, "devices", runtime_host_devices(in->dev_dir));
+  json_t *sysctl = runtime_sysctls(pod_sc);
+  if (sysctl)
+    json_object_set_new(linux_, "sysctl", sysctl);
+  if (seccomp)
+    json_object_set_new(linux_, "seccomp", seccomp);
   bool ro_root = json_is_true(json_object_get(sc, "readOnlyRootFilesystem"));
   *ret = json_pack("{s:s,s:o,s:{s:s,s:b},s:s,s:o,s:o}", "ociVersion", "1.0.2", "process", process, "root",
-                   "path", in->rootfs, "readonly", ro_root, "hostname", in->hostname ? in->hostname : "",
-                   "mounts", mounts, "linux", linux_);
+                   "path", in->rootfs, "readonly", ro_root, "hostname",
+                   in->hostname && !in->host_network ? in->hostname : "", "mounts", mounts, "linux", linux_);
   return 0;
 }

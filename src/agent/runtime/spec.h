@@ -31,18 +31,28 @@ typedef struct RuntimeSpecInput {
                            NULL */
   json_t *
       resolved_env; /* optional object NAME -> value for env entries with valueFrom, resolved by the caller */
-  const char *rootfs;         /* absolute path of the mounted root filesystem */
-  const char *hostname;       /* the pod's name */
-  const char *netns_path;     /* "/run/netns/NAME"; NULL = a new empty network namespace */
-  const char *cgroups_path;   /* absolute: "/coracle/pods/UID/NAME" */
-  const char *passwd_path;    /* rootfs/etc/passwd for user names; may be NULL */
-  const char *group_path;     /* rootfs/etc/group for group names; may be NULL */
+  /* optional array of {"name","value"}: the container's environment already resolved and expanded by the
+   * kubelet (envFrom, env, service variables); when set, container.env and resolved_env are not read and
+   * these go over the image's Env as they are */
+  json_t *final_env;
+  const char *rootfs;       /* absolute path of the mounted root filesystem */
+  const char *hostname;     /* the pod's name */
+  const char *netns_path;   /* "/run/netns/NAME"; NULL = a new empty network namespace */
+  bool host_network;        /* spec.hostNetwork: the node's network and UTS namespaces (netns_path ignored) */
+  const char *cgroups_path; /* absolute: "/coracle/pods/UID/NAME" */
+  const char *passwd_path;  /* rootfs/etc/passwd for user names; may be NULL */
+  const char *group_path;   /* rootfs/etc/group for group names; may be NULL */
   const RuntimeMount *mounts; /* extra bind mounts (/etc/hosts, /etc/resolv.conf...) */
   size_t n_mounts;
+  json_t *pod_security_context; /* the pod's spec.securityContext (security.h); may be NULL */
+  uint64_t host_cap_bounding; /* capabilities the host can grant (bit per CAP_); 0 = read /proc/self/status */
+  const char *dev_dir;        /* host devices for privileged containers; NULL = /dev */
+  const char *seccomp_root;   /* Localhost seccomp profiles; NULL = RUNTIME_SECCOMP_ROOT */
 } RuntimeSpecInput;
 
-/* Builds the OCI config. -EINVAL with a CreateContainerError-style message when no command results or the
- * user cannot be resolved. */
+/* Builds the OCI config, with the securityContext as security.h describes. -EINVAL with a
+ * CreateContainerError-style message when no command results, the user cannot be resolved or the seccomp
+ * profile cannot be had. */
 int runtime_spec_build(const RuntimeSpecInput *in, json_t **ret, Error *err);
 
 /* The process arguments Kubernetes derives: command replaces ENTRYPOINT (and drops CMD), args replace CMD.

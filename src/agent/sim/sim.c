@@ -1,5 +1,6 @@
 /* Simulated nodes: registration, Lease heartbeats, and the pretend pod lifecycle (bound → Running at once;
- * marked for deletion → deleted at once, as a kubelet whose containers die instantly would). See sim.h. */
+ * marked for deletion → deleted at once, as a kubelet whose containers die instantly would; containers
+ * exit when the pod asks for it through the sim.coracle.io/ annotations, see sim.h). See sim.h. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -41,6 +42,8 @@ struct Sim {
   bool stopping;
   atomic_uint_fast32_t next_ip;
   atomic_uint_fast64_t started, deleted, errors;
+  pthread_mutex_t exit_lock;
+  json_t *exit_codes, *fail_counts; /* pod uid → decided exit code; owner uid → pods failed by fail-first */
 };
 
 /* ---- helpers ---- */
@@ -147,6 +150,17 @@ static void register_node(Sim *s, size_t i) {
     n->uid = xstrdup(jstr(got, "metadata.uid") ?: "");
     json_object_set_new(got, "status", node_status(s, n));
     rc = client_update_status(s->client, s->nodes_res, NULL, got, NULL, &e);
+    /* A controller (node IPAM) may have written the new Node meanwhile: retry on the latest version. */
+    for (int tries = 0; rc == -ECANCELED && tries < 5; tries++) {
+      error_reset(&e);
+      json_decref(got);
+      got = NULL;
+      rc = client_get(s->client, s->nodes_res, NULL, n->name, &got, &e);
+      if (rc < 0)
+        break;
+      json_object_set_new(got, "status", node_status(s, n));
+      rc = client_update_status(s->client, s->nodes_res, NULL, got, NULL, &e);
+    }
   }
   if (rc < 0) {
     atomic_fetch_add(&s->errors, 1);
@@ -224,10 +238,19 @@ static bool pod_running(json_t *pod) {
          jstr(pod, "status.podIP");
 }
 
+static const char *annotation(json_t *pod, const char *name) {
+  return json_string_value(json_object_get(jpath(pod, "metadata.annotations"), name));
+}
+
+static bool will_exit(json_t *pod) {
+  return annotation(pod, SIM_EXIT_CODE_ANN) || annotation(pod, SIM_FAIL_FIRST_ANN);
+}
+
 static void pod_event(Sim *s, json_t *pod) {
   if (!sim_node(s, jstr(pod, "spec.nodeName")))
     return;
-  if (!jpath(pod, "metadata.deletionTimestamp") && pod_running(pod))
+  if (!jpath(pod, "metadata.deletionTimestamp") && pod_running(pod) &&
+      !(will_exit(pod) && streq_ptr(jstr(pod, "status.phase"), "Running")))
     return;
   _cleanup_free_ char *key = informer_key(pod);
   if (key)
@@ -283,6 +306,108 @@ static int start_pod(Sim *s, json_t *pod, SimNode *n, Error *err) {
                       "status", CLIENT_PATCH_STRATEGIC, patch, NULL, err);
 }
 
+static int64_t run_seconds(json_t *pod) {
+  const char *v = annotation(pod, SIM_RUN_SECONDS_ANN);
+  return v ? MAX(strtoll(v, NULL, 10), 0) : 0;
+}
+
+/* The exit code of pod's containers, decided once per run (fail-first counts pods per owner). */
+static int64_t decide_exit(Sim *s, json_t *pod) {
+  const char *uid = jstr(pod, "metadata.uid") ?: "";
+  pthread_mutex_lock(&s->exit_lock);
+  json_t *memo = json_object_get(s->exit_codes, uid);
+  int64_t code;
+  if (memo) {
+    code = json_integer_value(memo);
+  } else {
+    const char *v = annotation(pod, SIM_EXIT_CODE_ANN), *ff = annotation(pod, SIM_FAIL_FIRST_ANN);
+    code = v ? strtoll(v, NULL, 10) : 0;
+    json_t *ref = NULL;
+    size_t i;
+    json_t *r;
+    json_array_foreach(jpath(pod, "metadata.ownerReferences"), i,
+                       r) if (json_is_true(json_object_get(r, "controller"))) ref = r;
+    const char *owner = ref ? jstr(ref, "uid") : uid;
+    if (ff && owner && jint(s->fail_counts, owner, 0) < strtoll(ff, NULL, 10)) {
+      json_object_set_new(s->fail_counts, owner, json_integer(jint(s->fail_counts, owner, 0) + 1));
+      code = 1;
+    }
+    json_object_set_new(s->exit_codes, uid, json_integer(code));
+  }
+  pthread_mutex_unlock(&s->exit_lock);
+  return code;
+}
+
+static void forget_exit(Sim *s, json_t *pod) {
+  pthread_mutex_lock(&s->exit_lock);
+  json_object_del(s->exit_codes, jstr(pod, "metadata.uid") ?: "");
+  pthread_mutex_unlock(&s->exit_lock);
+}
+
+/* A running pod whose containers should exit: once run-seconds have passed since they started, they
+ * terminate with the decided code; the pod then ends (Succeeded / Failed) or, as its restartPolicy says,
+ * the containers restart with restartCount + 1. */
+static int exit_pod(Sim *s, json_t *pod, const char *key, Error *err) {
+  json_t *first = json_array_get(jpath(pod, "status.containerStatuses"), 0);
+  int64_t started, now = (int64_t)(now_realtime_usec() / 1000000u);
+  if (parse_rfc3339(jstr(first, "state.running.startedAt"), &started) < 0)
+    return 0;
+  int64_t left = started + run_seconds(pod) - now;
+  if (left > 0) {
+    workqueue_add_after(s->queue, key, (uint64_t)left * 1000000u + 50000u);
+    return 0;
+  }
+  int64_t code = decide_exit(s, pod);
+  const char *policy = jstr(pod, "spec.restartPolicy") ?: "Always";
+  bool restart = streq(policy, "Always") || (streq(policy, "OnFailure") && code != 0);
+  char ts[32];
+  now_rfc3339(ts);
+  json_t *statuses = json_array();
+  size_t i;
+  json_t *cs;
+  json_array_foreach(jpath(pod, "status.containerStatuses"), i, cs) {
+    json_t *term =
+        json_pack("{s:I,s:s,s:s,s:s,s:s}", "exitCode", (json_int_t)code, "reason",
+                  code ? "Error" : "Completed", "startedAt", jstr(cs, "state.running.startedAt") ?: ts,
+                  "finishedAt", ts, "containerID", jstr(cs, "containerID") ?: "");
+    json_t *n = json_deep_copy(cs);
+    if (restart) {
+      json_object_set_new(n, "lastState", json_pack("{s:o}", "terminated", term));
+      json_object_set_new(n, "state", json_pack("{s:{s:s}}", "running", "startedAt", ts));
+      json_object_set_new(n, "restartCount", json_integer(jint(cs, "restartCount", 0) + 1));
+    } else {
+      json_object_set_new(n, "state", json_pack("{s:o}", "terminated", term));
+      json_object_set_new(n, "ready", json_false());
+      json_object_set_new(n, "started", json_false());
+    }
+    json_array_append_new(statuses, n);
+  }
+  _cleanup_json_ json_t *patch = json_pack("{s:{s:o}}", "status", "containerStatuses", statuses);
+  if (!restart) {
+    json_t *conds = json_array();
+    json_array_foreach(jpath(pod, "status.conditions"), i, cs) {
+      json_t *n = json_deep_copy(cs);
+      const char *t = jstr(cs, "type");
+      if (streq_ptr(t, "Ready") || streq_ptr(t, "ContainersReady")) {
+        json_object_set_new(n, "status", json_string("False"));
+        json_object_set_new(n, "reason", json_string("PodCompleted"));
+        json_object_set_new(n, "lastTransitionTime", json_string(ts));
+      }
+      json_array_append_new(conds, n);
+    }
+    json_object_set_new(json_object_get(patch, "status"), "conditions", conds);
+    json_object_set_new(json_object_get(patch, "status"), "phase",
+                        json_string(code ? "Failed" : "Succeeded"));
+  }
+  int rc = client_patch(s->client, s->pods_res, jstr(pod, "metadata.namespace"), jstr(pod, "metadata.name"),
+                        "status", CLIENT_PATCH_MERGE, patch, NULL, err);
+  if (rc >= 0)
+    forget_exit(s, pod);
+  if (rc >= 0 && restart)
+    workqueue_add_after(s->queue, key, (uint64_t)run_seconds(pod) * 1000000u + 50000u);
+  return rc == -ENOENT ? 0 : rc;
+}
+
 static int process(Sim *s, const char *key, Error *err) {
   _cleanup_json_ json_t *pod = informer_get(s->pods, key);
   if (!pod)
@@ -301,10 +426,12 @@ static int process(Sim *s, const char *key, Error *err) {
     return rc == -ENOENT ? 0 : rc;
   }
   if (pod_running(pod))
-    return 0;
+    return will_exit(pod) && streq_ptr(jstr(pod, "status.phase"), "Running") ? exit_pod(s, pod, key, err) : 0;
   int rc = start_pod(s, pod, n, err);
   if (rc >= 0)
     atomic_fetch_add(&s->started, 1);
+  if (rc >= 0 && will_exit(pod))
+    workqueue_add_after(s->queue, key, (uint64_t)run_seconds(pod) * 1000000u + 50000u);
   return rc == -ENOENT ? 0 : rc;
 }
 
@@ -351,6 +478,9 @@ int sim_start(Client *c, const SimOptions *opts, Sim **ret, Error *err) {
     s->opts.pods = 110;
   pthread_mutex_init(&s->stop_lock, NULL);
   pthread_cond_init(&s->stop_cond, NULL);
+  pthread_mutex_init(&s->exit_lock, NULL);
+  s->exit_codes = json_object();
+  s->fail_counts = json_object();
   s->queue = workqueue_new("sim-pods");
   workqueue_set_backoff(s->queue, 100000, 10000000);
   if ((rc = check_quantity("cpu", s->cpu, err)) < 0 || (rc = check_quantity("memory", s->memory, err)) < 0) {
@@ -428,6 +558,9 @@ void sim_stop(Sim *s, bool delete_nodes) {
   free(s->memory);
   pthread_mutex_destroy(&s->stop_lock);
   pthread_cond_destroy(&s->stop_cond);
+  pthread_mutex_destroy(&s->exit_lock);
+  json_decref(s->exit_codes);
+  json_decref(s->fail_counts);
   free(s);
 }
 

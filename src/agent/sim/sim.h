@@ -13,6 +13,15 @@
 
 typedef struct Sim Sim;
 
+/* Pods may ask the simulated node to make their containers exit (Jobs need pods that finish):
+ * SIM_EXIT_CODE_ANN: exit with this code SIM_RUN_SECONDS_ANN seconds (default 0) after starting;
+ * SIM_FAIL_FIRST_ANN: "N": the first N pods of one controller (by owner uid) exit 1, later ones with the
+ * exit-code annotation's code (default 0). The pod then ends Succeeded/Failed for restartPolicy Never (and
+ * OnFailure with code 0); otherwise the containers restart with restartCount + 1 and exit again. */
+#define SIM_EXIT_CODE_ANN "sim.coracle.io/exit-code"
+#define SIM_RUN_SECONDS_ANN "sim.coracle.io/run-seconds"
+#define SIM_FAIL_FIRST_ANN "sim.coracle.io/fail-first"
+
 typedef struct SimOptions {
   const char *prefix; /* node names are PREFIX0, PREFIX1...; default "sim-" */
   unsigned count;     /* number of nodes (>= 1) */
