@@ -78,6 +78,11 @@ def test_node_registered(node):
     assert info["kubeletVersion"] == "v1.32.0-coracle" and info["operatingSystem"] == "linux"
     assert n["status"]["capacity"]["pods"] == "110"
     assert any(a["type"] == "InternalIP" for a in n["status"]["addresses"])
+    # The imported image, as the kubelet lists it: repository@digest and repository:tag, with its size.
+    imgs = n["status"]["images"]
+    busybox = [i for i in imgs if IMAGE in i["names"]]
+    assert busybox and busybox[0]["sizeBytes"] > 0, imgs
+    assert any(x.startswith("docker.io/e2e/busybox@sha256:") for x in busybox[0]["names"]), imgs
     lease = node.kubectl_json("get", "lease", "-n", "kube-node-lease", NODE)
     assert lease["spec"]["holderIdentity"] == NODE and lease["spec"]["renewTime"]
     out = node.kubectl("get", "nodes").stdout

@@ -143,10 +143,50 @@ static void test_status(void **state) {
   assert_string_equal(kubelet_qos_class(g), "Guaranteed");
 }
 
+static void test_node_images(void **state) {
+  (void)state;
+  ImageInfo a = {.name = "docker.io/library/busybox:1.36",
+                 .repository = "docker.io/library/busybox",
+                 .digest = "sha256:aaa",
+                 .config = "sha256:c1",
+                 .size = 100};
+  ImageInfo a2 = a; /* the same image under a second tag */
+  a2.name = "docker.io/library/busybox:latest";
+  ImageInfo b = {.name = "docker.io/library/nginx:1.14.2",
+                 .repository = "docker.io/library/nginx",
+                 .digest = "sha256:bbb",
+                 .config = "sha256:c2",
+                 .size = 500};
+  ImageInfo *list[] = {&a, &a2, &b};
+  _cleanup_json_ json_t *out = kubelet_node_images(list, 3);
+  assert_int_equal(json_array_size(out), 2);
+  /* largest first */
+  assert_int_equal(jint(json_array_get(out, 0), "sizeBytes", 0), 500);
+  json_t *names = json_object_get(json_array_get(out, 1), "names");
+  assert_int_equal(json_array_size(names), 3);
+  assert_string_equal(json_string_value(json_array_get(names, 0)), "docker.io/library/busybox@sha256:aaa");
+  assert_string_equal(json_string_value(json_array_get(names, 1)), "docker.io/library/busybox:1.36");
+  assert_string_equal(json_string_value(json_array_get(names, 2)), "docker.io/library/busybox:latest");
+  /* capped at the kubelet's 50 */
+  ImageInfo many[60];
+  ImageInfo *ptrs[60];
+  char ids[60][16];
+  for (int i = 0; i < 60; i++) {
+    snprintf(ids[i], sizeof ids[i], "sha256:%02d", i);
+    many[i] = (ImageInfo){.name = ids[i], .config = ids[i], .size = i};
+    ptrs[i] = &many[i];
+  }
+  _cleanup_json_ json_t *capped = kubelet_node_images(ptrs, 60);
+  assert_int_equal(json_array_size(capped), KUBELET_NODE_MAX_IMAGES);
+  assert_int_equal(jint(json_array_get(capped, 0), "sizeBytes", -1), 59);
+  assert_int_equal(jint(json_array_get(capped, KUBELET_NODE_MAX_IMAGES - 1), "sizeBytes", -1), 10);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_backoff),     cmocka_unit_test(test_restart_policy), cmocka_unit_test(test_phase),
-      cmocka_unit_test(test_transitions), cmocka_unit_test(test_status),
+      cmocka_unit_test(test_backoff), cmocka_unit_test(test_restart_policy),
+      cmocka_unit_test(test_phase),   cmocka_unit_test(test_transitions),
+      cmocka_unit_test(test_status),  cmocka_unit_test(test_node_images),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

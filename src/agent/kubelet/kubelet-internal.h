@@ -174,6 +174,10 @@ int kubelet_stats_server_start(Kubelet *k, int port, Error *err);
 void kubelet_stats_server_stop(Kubelet *k);
 
 /* ---- node.c ---- */
+/* The kubelet's nodeStatusMaxImages: how many images node.status.images lists. */
+#define KUBELET_NODE_MAX_IMAGES 50
+/* node.status.images from the image store's list (pure; unit-tested). */
+json_t *kubelet_node_images(ImageInfo *const *list, size_t n);
 int kubelet_node_register(Kubelet *k, Error *err);
 void *kubelet_node_thread(void *arg);
 char *kubelet_detect_node_ip(void);

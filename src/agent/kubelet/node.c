@@ -98,6 +98,53 @@ static json_t *node_condition(const char *type, const char *status, const char *
                    time_now(), "lastTransitionTime", ltt, "reason", reason, "message", message);
 }
 
+/* One entry per stored image (grouped by image ID): its names as repository@digest and repository:tag, and
+ * its size; largest first, at most KUBELET_NODE_MAX_IMAGES (the kubelet's nodeStatusMaxImages). */
+json_t *kubelet_node_images(ImageInfo *const *list, size_t n) {
+  _cleanup_json_ json_t *by_id = json_object();
+  for (size_t i = 0; i < n; i++) {
+    const ImageInfo *img = list[i];
+    const char *id = img->config ? img->config : (img->name ? img->name : "");
+    json_t *e = json_object_get(by_id, id);
+    if (!e) {
+      e = json_pack("{s:[],s:I}", "names", "sizeBytes", (json_int_t)img->size);
+      json_object_set_new(by_id, id, e);
+    }
+    json_t *names = json_object_get(e, "names");
+    _cleanup_free_ char *by_digest =
+        img->repository && img->digest ? xasprintf("%s@%s", img->repository, img->digest) : NULL;
+    const char *cand[] = {by_digest, img->name};
+    for (size_t c = 0; c < ELEMENTSOF(cand); c++) {
+      bool seen = !cand[c];
+      size_t j;
+      json_t *v;
+      json_array_foreach(names, j, v) seen = seen || streq(json_string_value(v), cand[c]);
+      if (!seen)
+        json_array_append_new(names, json_string(cand[c]));
+    }
+  }
+  json_t *out = json_array();
+  const char *id;
+  json_t *e;
+  json_object_foreach(by_id, id, e) {
+    /* insertion sort by size, largest first; ties by first name for a stable order */
+    size_t at = json_array_size(out);
+    while (at > 0) {
+      json_t *prev = json_array_get(out, at - 1);
+      int64_t ps = jint(prev, "sizeBytes", 0), es = jint(e, "sizeBytes", 0);
+      const char *pn = json_string_value(json_array_get(json_object_get(prev, "names"), 0)) ?: "";
+      const char *en = json_string_value(json_array_get(json_object_get(e, "names"), 0)) ?: "";
+      if (ps > es || (ps == es && strcmp(pn, en) <= 0))
+        break;
+      at--;
+    }
+    json_array_insert(out, at, e);
+  }
+  while (json_array_size(out) > KUBELET_NODE_MAX_IMAGES)
+    json_array_remove(out, json_array_size(out) - 1);
+  return out;
+}
+
 static json_t *node_status(Kubelet *k) {
   struct utsname u;
   uname(&u);
@@ -135,11 +182,17 @@ static json_t *node_status(Kubelet *k) {
       node_condition("PIDPressure", "False", "KubeletHasSufficientPID",
                      "kubelet has sufficient PID available"),
       node_condition("Ready", "True", "KubeletReady", "kubelet is posting ready status"));
-  return json_pack("{s:o,s:O,s:o,s:o,s:{s:{s:i}},s:{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}}", "capacity",
-                   capacity, "allocatable", capacity, "conditions", conditions, "addresses", addresses,
-                   "daemonEndpoints", "kubeletEndpoint", "Port", 10250, "nodeInfo", "machineID",
-                   machine_id ? machine_id : "", "systemUUID", machine_id ? machine_id : "", "bootID",
-                   boot_id ? boot_id : "", "kernelVersion", u.release, "osImage", os,
+  ImageInfo **imgs = NULL;
+  size_t n_imgs = 0;
+  _cleanup_error_ Error ierr = ERROR_INIT;
+  json_t *images =
+      image_list(k->images, &imgs, &n_imgs, &ierr) >= 0 ? kubelet_node_images(imgs, n_imgs) : json_array();
+  image_info_list_free(imgs, n_imgs);
+  return json_pack("{s:o,s:o,s:O,s:o,s:o,s:{s:{s:i}},s:{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}}", "images",
+                   images, "capacity", capacity, "allocatable", capacity, "conditions", conditions,
+                   "addresses", addresses, "daemonEndpoints", "kubeletEndpoint", "Port", 10250, "nodeInfo",
+                   "machineID", machine_id ? machine_id : "", "systemUUID", machine_id ? machine_id : "",
+                   "bootID", boot_id ? boot_id : "", "kernelVersion", u.release, "osImage", os,
                    "containerRuntimeVersion", runtime, "kubeletVersion", KUBELET_VERSION, "kubeProxyVersion",
                    KUBELET_VERSION, "operatingSystem", "linux", "architecture", go_arch(u.machine));
 }
