@@ -114,7 +114,11 @@ def coracle(*args, check=True):
 @pytest.fixture(scope="module")
 def env(module_netns, request):
     topo = Topology()
-    topo.up()
+    try:
+        topo.up()
+    except BaseException:
+        topo.down()  # a half-built topology must not leave namespaces behind
+        raise
     workdir = tempfile.mkdtemp(prefix="coracle-svc-")
     c = Cluster(workdir, port=6460, agent=True,
                 extra_args=["--node-ip", NODE_IP, "--cluster-cidr", "10.42.0.0/16",
