@@ -1,6 +1,7 @@
 /* Implementation of the libc-level helpers declared in util.h. */
 #include "base/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -174,6 +175,26 @@ void format_age(int64_t s, char buf[static 32]) {
     return;
   }
   snprintf(buf, 32, "%lldy", (long long)(h / 24 / 365));
+}
+
+int rm_rf(const char *path) {
+  struct stat st;
+  if (lstat(path, &st) < 0)
+    return errno == ENOENT ? 0 : -errno;
+  if (!S_ISDIR(st.st_mode))
+    return unlink(path) < 0 ? -errno : 0;
+  DIR *d = opendir(path);
+  if (d) {
+    struct dirent *e;
+    while ((e = readdir(d))) {
+      if (streq(e->d_name, ".") || streq(e->d_name, ".."))
+        continue;
+      _cleanup_free_ char *c = xasprintf("%s/%s", path, e->d_name);
+      rm_rf(c);
+    }
+    closedir(d);
+  }
+  return rmdir(path) < 0 ? -errno : 0;
 }
 
 int mkdir_p(const char *path, unsigned mode) {

@@ -83,6 +83,9 @@ void format_age(int64_t seconds, char buf[static 32]);
 
 /* Creates a directory and its parents (mode for the ones created). */
 int mkdir_p(const char *path, unsigned mode);
+/* rm -rf path without following symlinks (a missing path is fine); it does not check for mounts below:
+ * callers detach those first. Returns 0 or -errno of the last step. */
+int rm_rf(const char *path);
 /* Writes a whole file atomically (temp file + fsync + rename) with the given mode. */
 int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
 /* Reads a whole file into a NUL-terminated buffer. */

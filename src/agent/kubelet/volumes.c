@@ -229,26 +229,6 @@ int volume_project_downward(VolumePayload *p, json_t *pod, const char *host_ip, 
 
 /* ---- the atomic writer ---- */
 
-static int rm_rf(const char *path) {
-  struct stat st;
-  if (lstat(path, &st) < 0)
-    return errno == ENOENT ? 0 : -errno;
-  if (!S_ISDIR(st.st_mode))
-    return unlink(path) < 0 ? -errno : 0;
-  DIR *d = opendir(path);
-  if (d) {
-    struct dirent *e;
-    while ((e = readdir(d))) {
-      if (streq(e->d_name, ".") || streq(e->d_name, ".."))
-        continue;
-      _cleanup_free_ char *c = xasprintf("%s/%s", path, e->d_name);
-      rm_rf(c);
-    }
-    closedir(d);
-  }
-  return rmdir(path) < 0 ? -errno : 0;
-}
-
 /* Regular files under dir, recursively; -1 when something else is there. */
 static long count_files(const char *dir) {
   DIR *d = opendir(dir);

@@ -231,27 +231,6 @@ int runtime_runc_delete(const RuntimeConfig *cfg, const char *id) {
   return rc == 0 ? 0 : -ESRCH;
 }
 
-/* rm -rf that never crosses into a mount: mounts below are detached first by the caller. */
-static int remove_tree(const char *path) {
-  struct stat st;
-  if (lstat(path, &st) < 0)
-    return errno == ENOENT ? 0 : -errno;
-  if (!S_ISDIR(st.st_mode))
-    return unlink(path) < 0 ? -errno : 0;
-  DIR *d = opendir(path);
-  if (d) {
-    struct dirent *e;
-    while ((e = readdir(d))) {
-      if (streq(e->d_name, ".") || streq(e->d_name, ".."))
-        continue;
-      _cleanup_free_ char *c = xasprintf("%s/%s", path, e->d_name);
-      remove_tree(c);
-    }
-    closedir(d);
-  }
-  return rmdir(path) < 0 ? -errno : 0;
-}
-
 /* Mount points under prefix from /proc/self/mountinfo, deepest first. */
 static char **mounts_under(const char *prefix) {
   char **l = NULL;
@@ -292,7 +271,7 @@ int runtime_instance_remove(const RuntimeConfig *cfg, const char *dir) {
   _cleanup_strv_free_ char **m = mounts_under(dir);
   for (char **p = m; p && *p; p++)
     runtime_unmount(*p);
-  return remove_tree(dir);
+  return rm_rf(dir);
 }
 
 static void kill_shim(const char *pid_file, const char *bundle) {
@@ -360,7 +339,7 @@ int runtime_pod_remove(const RuntimeConfig *cfg, const char *uid) {
   runtime_cgroup_remove(cg);
   runtime_cgroup_update_qos();
   runtime_netns_delete(ns);
-  return remove_tree(dir);
+  return rm_rf(dir);
 }
 
 int runtime_killall(const RuntimeConfig *cfg) {
