@@ -4,18 +4,25 @@ keep-alive HTTPS), watches the namespace's pods, and reports scheduling throughp
 from the first create to the last binding seen) and create→bound latency percentiles (from the create's
 201 answer to the watch event that shows spec.nodeName; both clocks are this process's).
 
-Usage: bench-scheduler-load.py URL CA_FILE TOKEN_FILE N THREADS
+With a SCHEDULER command line (the server then runs none), all N pods are created first, then the command
+is started (and SIGTERMed at the end): bound_per_s then counts from its start to the last binding, scheduling
+alone, and the latencies include the wait for the scheduler.
+
+Usage: bench-scheduler-load.py URL CA_FILE TOKEN_FILE N THREADS [SCHEDULER...]
 Prints one line: pods=N threads=T create_per_s=.. bound_per_s=.. p50_ms=.. p99_ms=.. max_ms=.. wall_s=..
 """
 import http.client
+import resource
 import json
 import ssl
+import subprocess
 import sys
 import threading
 import time
 import urllib.parse
 
 url, ca, token_file, n, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+sched_cmd = sys.argv[6:]
 u = urllib.parse.urlparse(url)
 token = open(token_file).read().strip()
 ctx = ssl.create_default_context(cafile=ca)
@@ -80,15 +87,26 @@ def creator(idx):
 
 w = threading.Thread(target=watcher, daemon=True)
 w.start()
-t0 = time.monotonic()
+t0 = t_create0 = time.monotonic()
 ts = [threading.Thread(target=creator, args=(i,)) for i in range(threads)]
 for t in ts:
     t.start()
 for t in ts:
     t.join()
 t_created = time.monotonic()
+sched = None
+if sched_cmd:
+    t0 = time.monotonic()  # scheduling alone: from the scheduler's start
+    sched = subprocess.Popen(sched_cmd)
 done.wait(300)
 t_end = max(bound.values()) if bound else time.monotonic()
+if sched:
+    sched.terminate()
+    sched.wait(60)
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    extra = " sched_cpu_s=%.1f" % (ru.ru_utime + ru.ru_stime)
+else:
+    extra = ""
 lat = sorted((bound[k] - created[k]) * 1000 for k in bound if k in created)
 
 
@@ -97,5 +115,6 @@ def pct(p):
 
 
 print("pods=%d threads=%d bound=%d create_per_s=%.0f bound_per_s=%.0f p50_ms=%.1f p99_ms=%.1f max_ms=%.1f "
-      "wall_s=%.2f" % (n, threads, len(bound), len(created) / (t_created - t0), len(bound) / (t_end - t0),
-                       pct(0.5), pct(0.99), lat[-1] if lat else float("nan"), t_end - t0))
+      "wall_s=%.2f%s" % (n, threads, len(bound), len(created) / (t_created - t_create0), len(bound) / (t_end - t0),
+                       pct(0.5), pct(0.99), lat[-1] if lat else float("nan"), t_end - t0,
+                       extra))

@@ -6,8 +6,17 @@
 # plane: API server + scheduler + controllers) and the simulator's, once everything is bound. Each run
 # starts from a fresh data directory; the summary gives medians over RUNS runs.
 #
-# Knobs (environment): RUNS=3 NODES=1000 PODS=10000 THREADS=16 STORE_SYNC=full BUILD=build-bench, or
-# CORACLE=/path/coracle. Must run as root. Everything it creates (netns, processes, temp dir) is removed.
+# PRECREATE=1: the server runs no scheduler; the pods are all created first, then `coracle scheduler` starts
+# as a process of its own, and bound_per_s counts from its start (scheduling alone, as kube-scheduler's
+# scheduler_perf measures it; sched_cpu_s is its CPU time).
+# MODE=deployment instead POSTs one Deployment of REPLICAS replicas (bench-deployment-load.py) and reports
+# the seconds until its pods were all created, bound, Running, and until status.availableReplicas == REPLICAS.
+#
+# Knobs (environment): RUNS=3 NODES=1000 PODS=10000 THREADS=16 STORE_SYNC=full MODE=pods REPLICAS=1000
+# SIM_WORKERS=4 (sim-nodes' status writers) BUILD=build-bench, or CORACLE=/path/coracle; PERF=DIR records
+# `perf record` (PERF_ARGS, default -g) of the server during each load into DIR/perf-runN.data; SCHED_WRAP
+# prefixes the PRECREATE scheduler's command line (e.g. "perf record -g -o F --"). Must run as root.
+# Everything it creates (netns, processes, temp dir) is removed.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +26,11 @@ NODES=${NODES:-1000}
 PODS=${PODS:-10000}
 THREADS=${THREADS:-16}
 STORE_SYNC=${STORE_SYNC:-full}
+MODE=${MODE:-pods}
+REPLICAS=${REPLICAS:-1000}
+PERF=${PERF:-}
+PRECREATE=${PRECREATE:-}
+SIM_WORKERS=${SIM_WORKERS:-4}
 PORT=6443
 
 if [ -z "${IN_NETNS:-}" ]; then
@@ -30,7 +44,7 @@ if [ -z "${IN_NETNS:-}" ]; then
   trap 'ip netns del "$NETNS" 2>/dev/null || true' EXIT
   nsenter --net=/run/netns/$NETNS ip link set lo up
   nsenter --net=/run/netns/$NETNS env IN_NETNS=1 CORACLE="$CORACLE" RUNS="$RUNS" NODES="$NODES" PODS="$PODS" \
-    THREADS="$THREADS" STORE_SYNC="$STORE_SYNC" bash "$0"
+    THREADS="$THREADS" STORE_SYNC="$STORE_SYNC" MODE="$MODE" REPLICAS="$REPLICAS" PERF="$PERF" PRECREATE="$PRECREATE" PERF_ARGS="${PERF_ARGS:-}" SCHED_WRAP="${SCHED_WRAP:-}" SIM_WORKERS="$SIM_WORKERS" bash "$0"
   exit $?
 fi
 
@@ -58,6 +72,9 @@ cleanup() {
 trap cleanup EXIT
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# CPU seconds (user + system) a process has used: a figure the other work on a shared machine moves less
+# than wall-clock throughput.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 
 RESULTS=$DATA/results.txt
 : >"$RESULTS"
@@ -65,7 +82,7 @@ for run in $(seq "$RUNS"); do
   D=$DATA/run$run
   mkdir -p "$D"
   "$CORACLE" server --data-dir "$D/data" --write-kubeconfig "$D/kubeconfig" --https-listen-port $PORT \
-    --bind-address 127.0.0.1 --disable-agent --store-sync "$STORE_SYNC" -v warn >"$D/server.log" 2>&1 &
+    --bind-address 127.0.0.1 --disable-agent --store-sync "$STORE_SYNC" ${PRECREATE:+--disable-scheduler} -v warn >"$D/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 300); do
     [ -f "$D/kubeconfig" ] && curl -sk "https://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
@@ -73,7 +90,7 @@ for run in $(seq "$RUNS"); do
   done
   t0=$(date +%s.%N)
   "$CORACLE" sim-nodes --data-dir "$D/data" --server "https://127.0.0.1:$PORT" --count "$NODES" \
-    --cpu 32 --memory 256Gi --pods 110 -v warn >"$D/sim.out" 2>"$D/sim.log" &
+    --cpu 32 --memory 256Gi --pods 110 --workers "$SIM_WORKERS" -v warn >"$D/sim.out" 2>"$D/sim.log" &
   SIM_PID=$!
   for _ in $(seq 1200); do
     grep -q '^ready' "$D/sim.out" 2>/dev/null && break
@@ -81,10 +98,26 @@ for run in $(seq "$RUNS"); do
   done
   reg=$(echo "$(date +%s.%N) - $t0" | bc)
   sleep 2 # the scheduler's node informer catches up
-  line=$(python3 "$ROOT/bench/bench-scheduler-load.py" "https://127.0.0.1:$PORT" "$D/data/server/tls/server-ca.crt" \
-    "$D/data/server/tls/token" "$PODS" "$THREADS")
+  cpu0_server=$(cpu_s $SERVER_PID)
+  cpu0_sim=$(cpu_s $SIM_PID)
+  PERF_PID=
+  if [ -n "$PERF" ]; then
+    perf record -q ${PERF_ARGS:--g} -p "$SERVER_PID" -o "$PERF/perf-run$run.data" 2>/dev/null &
+    PERF_PID=$!
+  fi
+  CA=$D/data/server/tls/server-ca.crt
+  TOKEN=$D/data/server/tls/token
+  if [ "$MODE" = deployment ]; then
+    line=$(python3 "$ROOT/bench/bench-deployment-load.py" "https://127.0.0.1:$PORT" "$CA" "$TOKEN" "$REPLICAS")
+  else
+    line=$(python3 "$ROOT/bench/bench-scheduler-load.py" "https://127.0.0.1:$PORT" "$CA" "$TOKEN" "$PODS" "$THREADS" \
+      ${PRECREATE:+${SCHED_WRAP:-} "$CORACLE" scheduler --data-dir "$D/data" --server "https://127.0.0.1:$PORT" -v warn})
+  fi
+  [ -z "$PERF_PID" ] || { kill -INT "$PERF_PID"; wait "$PERF_PID" || true; }
   sleep 1
-  echo "run=$run nodes=$NODES register_s=$(printf %.1f "$reg") $line server_rss_mb=$(($(rss_kb $SERVER_PID) / 1024)) sim_rss_mb=$(($(rss_kb $SIM_PID) / 1024))" | tee -a "$RESULTS"
+  cpu_server=$(echo "$(cpu_s $SERVER_PID) - $cpu0_server" | bc)
+  cpu_sim=$(echo "$(cpu_s $SIM_PID) - $cpu0_sim" | bc)
+  echo "run=$run nodes=$NODES load=$(cut -d' ' -f1 /proc/loadavg) register_s=$(printf %.1f "$reg") $line server_rss_mb=$(($(rss_kb $SERVER_PID) / 1024)) sim_rss_mb=$(($(rss_kb $SIM_PID) / 1024)) server_cpu_s=$cpu_server sim_cpu_s=$cpu_sim" | tee -a "$RESULTS"
   stop_pid "$SIM_PID"
   SIM_PID=
   stop_pid "$SERVER_PID"
@@ -94,6 +127,14 @@ done
 median() { # field name
   grep -o " $1=[0-9.]*" "$RESULTS" | cut -d= -f2 | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
 }
-echo "median over $RUNS runs: nodes=$NODES pods=$PODS store_sync=$STORE_SYNC bound_per_s=$(median bound_per_s)" \
+if [ "$MODE" = deployment ]; then
+  echo "median over $RUNS runs: nodes=$NODES replicas=$REPLICAS store_sync=$STORE_SYNC" \
+    "created_s=$(median created_s) bound_s=$(median bound_s) running_s=$(median running_s)" \
+    "available_s=$(median available_s) server_rss_mb=$(median server_rss_mb) sim_rss_mb=$(median sim_rss_mb)" \
+    "server_cpu_s=$(median server_cpu_s) sim_cpu_s=$(median sim_cpu_s) load=$(median load)"
+  exit 0
+fi
+echo "median over $RUNS runs: nodes=$NODES pods=$PODS store_sync=$STORE_SYNC precreate=${PRECREATE:-0} bound_per_s=$(median bound_per_s)" \
   "create_per_s=$(median create_per_s) p50_ms=$(median p50_ms) p99_ms=$(median p99_ms)" \
-  "server_rss_mb=$(median server_rss_mb) sim_rss_mb=$(median sim_rss_mb) register_s=$(median register_s)"
+  "server_rss_mb=$(median server_rss_mb) sim_rss_mb=$(median sim_rss_mb) register_s=$(median register_s)" \
+  "server_cpu_s=$(median server_cpu_s) sim_cpu_s=$(median sim_cpu_s) sched_cpu_s=$(median sched_cpu_s) load=$(median load)"

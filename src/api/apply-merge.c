@@ -64,8 +64,21 @@ static char *dump_any(json_t *v) {
   return s ? s : xstrdup("null");
 }
 
-static char *kkey(json_t *item, const char *key) {
-  _cleanup_json_ json_t *k = json_pack("{s:O}", key, json_object_get(item, key));
+/* Kubernetes keys container ports and service ports by their number and protocol together
+ * (x-kubernetes-list-map-keys), one patchMergeKey being only the number; the protocol defaults to TCP. */
+static const char *second_key(const SchemaMessage *m) {
+  if (m && (streq(m->name, "ContainerPort") || streq(m->name, "ServicePort")))
+    return "protocol";
+  return NULL;
+}
+
+static char *kkey(Shape sh, json_t *item) {
+  _cleanup_json_ json_t *k = json_pack("{s:O}", sh.key, json_object_get(item, sh.key));
+  const char *second = second_key(sh.m);
+  if (second) {
+    json_t *v = json_object_get(item, second);
+    json_object_set_new(k, second, json_is_string(v) ? json_incref(v) : json_string("TCP"));
+  }
   _cleanup_free_ char *s = dump_any(k);
   return xasprintf("k:%s", s);
 }
@@ -101,6 +114,9 @@ static ssize_t find_keyed(json_t *arr, json_t *keys) {
     bool match = true;
     json_object_foreach(keys, k, want) {
       json_t *have = json_object_get(item, k);
+      /* A port without a protocol is the TCP one (see second_key). */
+      if (!have && streq(k, "protocol") && json_is_string(want) && streq(json_string_value(want), "TCP"))
+        continue;
       if (!have || !json_equal(have, want)) {
         match = false;
         break;
@@ -161,7 +177,7 @@ static json_t *fs_of(Shape sh, json_t *v) {
     size_t i;
     json_t *item;
     json_array_foreach(v, i, item) {
-      _cleanup_free_ char *key = kkey(item, sh.key);
+      _cleanup_free_ char *key = kkey(sh, item);
       json_t *node = fs_of(item_shape(sh), item);
       json_object_set_new(node, ".", json_object());
       json_object_set_new(set, key, node);
@@ -236,7 +252,7 @@ static json_t *fs_changed(Shape sh, json_t *old, json_t *nw) {
     size_t i;
     json_t *item;
     json_array_foreach(nw, i, item) {
-      _cleanup_free_ char *key = kkey(item, sh.key);
+      _cleanup_free_ char *key = kkey(sh, item);
       json_t *o = item_for_key(old, key, NULL);
       json_t *d = o ? fs_changed(item_shape(sh), o, item) : fs_of(item_shape(sh), item);
       if (d && !o)
@@ -447,7 +463,7 @@ static void drop_below(Shape sh, json_t *v, json_t *prev, json_t *others) {
       const char *name = k + 2;
       json_t *c = json_object_get(v, name);
       /* A list item keeps its key fields while any part of it stays. */
-      if (c && !(sh.key && streq(sh.key, name)))
+      if (c && !(sh.key && streq(sh.key, name)) && !streq_ptr(second_key(sh.m), name))
         drop_field(child_shape(sh, name, c), v, name, p, o);
     } else if (startswith(k, "k:") || startswith(k, "v:")) {
       ssize_t i = -1;
@@ -496,12 +512,12 @@ static json_t *merge_keyed(Shape sh, json_t *live, json_t *cfg, json_t *prev, js
   json_t *item;
   /* The applied order first, then the items only others (or nobody) set, in their live order. */
   json_array_foreach(cfg, i, item) {
-    _cleanup_free_ char *key = kkey(item, sh.key);
+    _cleanup_free_ char *key = kkey(sh, item);
     json_t *li = item_for_key(live, key, NULL);
     json_array_append_new(res, merge_object(is, li, item, li ? get(prev, key) : NULL, get(others, key)));
   }
   json_array_foreach(live, i, item) {
-    _cleanup_free_ char *key = kkey(item, sh.key);
+    _cleanup_free_ char *key = kkey(sh, item);
     if (item_for_key(cfg, key, NULL))
       continue;
     json_t *p = get(prev, key), *o = get(others, key);

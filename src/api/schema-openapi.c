@@ -162,6 +162,13 @@ static json_t *field_schema(json_t *schemas, const SchemaField *f, bool top_leve
     json_object_set_new(s, "x-kubernetes-patch-strategy", json_string(strategy));
   if (f->merge_key)
     json_object_set_new(s, "x-kubernetes-patch-merge-key", json_string(f->merge_key));
+  if (f->merge_key && f->type == SCHEMA_MESSAGE && f->message && (f->flags & SCHEMA_REPEATED)) {
+    /* Server-side apply's list keys (apply-merge.c): ports are keyed by number and protocol. */
+    bool port = streq(f->message->name, "ContainerPort") || streq(f->message->name, "ServicePort");
+    json_object_set_new(s, "x-kubernetes-list-type", json_string("map"));
+    json_object_set_new(s, "x-kubernetes-list-map-keys",
+                        port ? json_pack("[s,s]", f->merge_key, "protocol") : json_pack("[s]", f->merge_key));
+  }
   return s;
 }
 

@@ -11,81 +11,8 @@
 #include "api/cron.h"
 #include "api/jsonutil.h"
 #include "api/selector.h"
+#include "api/validate-internal.h"
 #include "base/buf.h"
-
-typedef struct V {
-  Error *err;
-  int n;
-} V;
-
-static void add(V *v, const char *reason, const char *path, const char *msg) {
-  error_add_cause(v->err, reason, path, "%s", msg);
-  v->n++;
-}
-
-static void required(V *v, const char *path, const char *detail) {
-  _cleanup_free_ char *m = detail ? xasprintf("Required value: %s", detail) : xstrdup("Required value");
-  add(v, "FieldValueRequired", path, m);
-}
-
-static void invalid_str(V *v, const char *path, const char *value, const char *detail) {
-  _cleanup_free_ char *m = xasprintf("Invalid value: \"%s\": %s", value, detail);
-  add(v, "FieldValueInvalid", path, m);
-}
-
-static void invalid_int(V *v, const char *path, int64_t value, const char *detail) {
-  _cleanup_free_ char *m = xasprintf("Invalid value: %lld: %s", (long long)value, detail);
-  add(v, "FieldValueInvalid", path, m);
-}
-
-static void invalid_json(V *v, const char *path, json_t *value, const char *detail) {
-  _cleanup_free_ char *j = json_compact(value ? value : json_null());
-  _cleanup_free_ char *m = xasprintf("Invalid value: %s: %s", j, detail);
-  add(v, "FieldValueInvalid", path, m);
-}
-
-static void unsupported(V *v, const char *path, const char *value, const char *const *allowed) {
-  Buf b = BUF_INIT;
-  buf_printf(&b, "Unsupported value: \"%s\": supported values: ", value);
-  for (size_t i = 0; allowed[i]; i++)
-    buf_printf(&b, "%s\"%s\"", i ? ", " : "", allowed[i]);
-  add(v, "FieldValueNotSupported", path, b.data);
-  buf_free(&b);
-}
-
-static void duplicate(V *v, const char *path, const char *value) {
-  _cleanup_free_ char *m = xasprintf("Duplicate value: \"%s\"", value);
-  add(v, "FieldValueDuplicate", path, m);
-}
-
-static void forbidden(V *v, const char *path, const char *detail) {
-  _cleanup_free_ char *m = xasprintf("Forbidden: %s", detail);
-  add(v, "FieldValueForbidden", path, m);
-}
-
-static void not_found(V *v, const char *path, const char *value) {
-  _cleanup_free_ char *m = xasprintf("Not found: \"%s\"", value);
-  add(v, "FieldValueNotFound", path, m);
-}
-
-static bool one_of(const char *s, const char *const *allowed) {
-  for (size_t i = 0; allowed[i]; i++)
-    if (streq(s, allowed[i]))
-      return true;
-  return false;
-}
-
-/* Checks an optional enum-valued string field. */
-static void check_enum(V *v, json_t *o, const char *key, const char *path, const char *const *allowed) {
-  json_t *x = json_object_get(o, key);
-  if (!x)
-    return;
-  _cleanup_free_ char *p = xasprintf("%s.%s", path, key);
-  if (!json_is_string(x))
-    unsupported(v, p, "", allowed);
-  else if (!one_of(json_string_value(x), allowed))
-    unsupported(v, p, json_string_value(x), allowed);
-}
 
 /* ---- name grammars ---- */
 
@@ -145,16 +72,16 @@ bool validate_label_value(const char *s) {
   return name_part(s, strlen(s), 63, true);
 }
 
-static const char QUALIFIED_NAME_MSG[] =
+const char VALIDATE_QUALIFIED_NAME_MSG[] =
     "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
     "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is "
     "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
-static const char LABEL_VALUE_MSG[] =
+const char VALIDATE_LABEL_VALUE_MSG[] =
     "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must "
     "start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used "
     "for "
     "validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
-static const char DNS_LABEL_MSG[] =
+const char VALIDATE_DNS_LABEL_MSG[] =
     "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start "
     "and "
     "end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
@@ -162,7 +89,7 @@ static const char DNS_LABEL_MSG[] =
 
 /* ---- metadata ---- */
 
-static void validate_labels(V *v, json_t *labels, const char *path) {
+void validate_labels(V *v, json_t *labels, const char *path) {
   if (!labels || json_is_null(labels))
     return;
   if (!json_is_object(labels)) {
@@ -173,11 +100,11 @@ static void validate_labels(V *v, json_t *labels, const char *path) {
   json_t *val;
   json_object_foreach(labels, k, val) {
     if (!validate_qualified_name(k))
-      invalid_str(v, path, k, QUALIFIED_NAME_MSG);
+      invalid_str(v, path, k, VALIDATE_QUALIFIED_NAME_MSG);
     if (!json_is_string(val))
       invalid_json(v, path, val, "must be a string");
     else if (!validate_label_value(json_string_value(val)))
-      invalid_str(v, path, json_string_value(val), LABEL_VALUE_MSG);
+      invalid_str(v, path, json_string_value(val), VALIDATE_LABEL_VALUE_MSG);
   }
 }
 
@@ -192,7 +119,7 @@ static void validate_meta(V *v, json_t *meta, const char *path) {
     size_t total = 0;
     json_object_foreach(ann, k, val) {
       if (!validate_qualified_name(k))
-        invalid_str(v, ap, k, QUALIFIED_NAME_MSG);
+        invalid_str(v, ap, k, VALIDATE_QUALIFIED_NAME_MSG);
       total += strlen(k) + (json_is_string(val) ? json_string_length(val) : 0);
     }
     if (total > 256 * 1024)
@@ -202,7 +129,7 @@ static void validate_meta(V *v, json_t *meta, const char *path) {
 
 /* ---- pod spec ---- */
 
-static bool valid_port_name(const char *s) {
+bool validate_port_name(const char *s) {
   /* IANA_SVC_NAME: at most 15 characters, lower-case alphanumerics and '-', at least one letter, no '--'. */
   size_t n = strlen(s);
   bool letter = false;
@@ -267,7 +194,7 @@ static void validate_container(V *v, json_t *c, const char *path, json_t *volume
   if (isempty(name))
     required(v, np, NULL);
   else if (!validate_dns1123_label(name))
-    invalid_str(v, np, name, DNS_LABEL_MSG);
+    invalid_str(v, np, name, VALIDATE_DNS_LABEL_MSG);
   else if (json_object_get(names, name))
     duplicate(v, np, name);
   else
@@ -302,7 +229,7 @@ static void validate_container(V *v, json_t *c, const char *path, json_t *volume
     const char *pn = jstr(p, "name");
     if (pn) {
       _cleanup_free_ char *pnp = xasprintf("%s.name", pp);
-      if (!valid_port_name(pn))
+      if (!validate_port_name(pn))
         invalid_str(
             v, pnp, pn,
             "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-), must contain at least "
@@ -389,7 +316,7 @@ static void validate_pod_spec(V *v, json_t *spec, const char *path, PodContext c
     if (isempty(vn))
       required(v, vp, NULL);
     else if (!validate_dns1123_label(vn))
-      invalid_str(v, vp, vn, DNS_LABEL_MSG);
+      invalid_str(v, vp, vn, VALIDATE_DNS_LABEL_MSG);
     else if (json_object_get(volume_names, vn))
       duplicate(v, vp, vn);
     else
@@ -485,7 +412,32 @@ static void validate_selector_and_template(V *v, json_t *spec, const char *kind_
     label_selector_free(ls);
   }
   validate_labels(v, labels, "spec.template.metadata.labels");
-  validate_pod_spec(v, jpath(spec, "template.spec"), "spec.template.spec", ctx);
+  /* A StatefulSet's containers mount its volumeClaimTemplates by name: they count as volumes (the
+   * controller adds them to each pod as persistentVolumeClaim volumes). */
+  json_t *tspec = jpath(spec, "template.spec");
+  json_t *claims = json_object_get(spec, "volumeClaimTemplates");
+  _cleanup_json_ json_t *with_claims = NULL;
+  if (json_is_object(tspec) && json_array_size(claims)) {
+    with_claims = json_copy(tspec);
+    json_t *vols = json_is_array(json_object_get(tspec, "volumes"))
+                       ? json_copy(json_object_get(tspec, "volumes"))
+                       : json_array();
+    size_t i;
+    json_t *c;
+    json_array_foreach(claims, i, c) {
+      const char *n = jstr(c, "metadata.name");
+      bool dup = false; /* a template volume of the same name is replaced by the claim */
+      size_t j;
+      json_t *vol;
+      json_array_foreach(vols, j, vol) dup = dup || streq_ptr(jstr(vol, "name"), n);
+      if (n && !dup)
+        json_array_append_new(vols,
+                              json_pack("{s:s,s:{s:s}}", "name", n, "persistentVolumeClaim", "claimName", n));
+    }
+    json_object_set_new(with_claims, "volumes", vols);
+    tspec = with_claims;
+  }
+  validate_pod_spec(v, tspec, "spec.template.spec", ctx);
 }
 
 static void non_negative(V *v, json_t *o, const char *key, const char *path) {
@@ -625,7 +577,7 @@ static void validate_service(V *v, json_t *obj) {
     if (many && isempty(name))
       required(v, npath, NULL);
     else if (!isempty(name) && !validate_dns1123_label(name))
-      invalid_str(v, npath, name, DNS_LABEL_MSG);
+      invalid_str(v, npath, name, VALIDATE_DNS_LABEL_MSG);
     else if (!isempty(name) && json_object_get(names, name))
       duplicate(v, npath, name);
     else if (!isempty(name))
@@ -642,7 +594,7 @@ static void validate_service(V *v, json_t *obj) {
     _cleanup_free_ char *tpp = xasprintf("%s.targetPort", pp);
     if (json_is_integer(tp) && (json_integer_value(tp) < 1 || json_integer_value(tp) > 65535))
       invalid_json(v, tpp, tp, "must be between 1 and 65535, inclusive");
-    else if (json_is_string(tp) && !valid_port_name(json_string_value(tp)))
+    else if (json_is_string(tp) && !validate_port_name(json_string_value(tp)))
       invalid_json(
           v, tpp, tp,
           "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-), must contain at least "
@@ -659,7 +611,7 @@ static void validate_service(V *v, json_t *obj) {
 
 /* ---- configuration ---- */
 
-static bool valid_config_key(const char *k) {
+bool validate_config_key(const char *k) {
   if (!*k || strlen(k) > 253 || streq(k, ".") || streq(k, "..") || startswith(k, ".."))
     return false;
   for (const char *p = k; *p; p++)
@@ -674,7 +626,7 @@ static void validate_keys(V *v, json_t *obj, const char *field, json_t *seen) {
   json_t *val;
   json_object_foreach(data, k, val) {
     _cleanup_free_ char *p = xasprintf("%s[%s]", field, k);
-    if (!valid_config_key(k))
+    if (!validate_config_key(k))
       invalid_str(
           v, p, k,
           "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  "
@@ -729,13 +681,9 @@ int validate_object(const char *group, const char *kind, json_t *obj, Error *err
     json_decref(seen);
   } else if (streq(group, "autoscaling") && streq(kind, "HorizontalPodAutoscaler"))
     validate_hpa(&v, obj);
+  if (!validate_storage_object(&v, group, kind, obj))
+    validate_misc_object(&v, group, kind, obj);
   return v.n ? -EINVAL : 0;
-}
-
-static void immutable(V *v, json_t *obj, json_t *old, const char *path) {
-  json_t *a = jpath(obj, path), *b = jpath(old, path);
-  if (!json_equal(a ? a : json_null(), b ? b : json_null()))
-    invalid_json(v, path, a, "field is immutable");
 }
 
 int validate_update(const char *group, const char *kind, json_t *obj, json_t *old, Error *err) {
@@ -758,20 +706,8 @@ int validate_update(const char *group, const char *kind, json_t *obj, json_t *ol
     if (!json_is_true(json_object_get(obj, "immutable")))
       forbidden(&v, "immutable", "field is immutable when `immutable` is set");
   }
-  if (!*group && streq(kind, "PersistentVolumeClaim")) {
-    json_t *a = json_deep_copy(jpath(obj, "spec")), *b = json_deep_copy(jpath(old, "spec"));
-    /* Growing the storage request is allowed; everything else in spec is fixed. */
-    if (json_is_object(a))
-      jdel(a, "resources");
-    if (json_is_object(b))
-      jdel(b, "resources");
-    if (!json_equal(a ? a : json_null(), b ? b : json_null()))
-      forbidden(&v, "spec",
-                "spec is immutable after creation except resources.requests and volumeAttributesClassName "
-                "for bound claims");
-    json_decref(a);
-    json_decref(b);
-  }
+  if (!validate_storage_update(&v, group, kind, obj, old))
+    validate_misc_update(&v, group, kind, obj, old);
   if (!*group && streq(kind, "Pod")) {
     /* Pod specs are immutable apart from container images, activeDeadlineSeconds, tolerations (additions)
      * and terminationGracePeriodSeconds; compare with those fields blanked. */

@@ -28,6 +28,8 @@ struct ApiServer {
   uint32_t svc_net, svc_mask; /* service CIDR, host order */
   char *openapi_root;         /* cached /openapi/v3 document */
   struct Metrics *metrics;    /* metrics.c: sample store and scraper */
+  struct PodLogClient
+      *podlog; /* podlog.c: the HTTPS client of the agents' log endpoints, made on first use */
 };
 
 /* ---- registry.c ---- */
@@ -90,6 +92,8 @@ json_t *metrics_aggregated_group(void);
 
 /* Answers /api/v1/... and /apis/G/V/... resource requests. */
 void resources_handle(ApiServer *s, HttpRequest *req, HttpResponse *resp);
+/* True when the Accept header asks for a meta.k8s.io Table (kubectl get). */
+bool resources_wants_table(HttpRequest *req);
 
 /* ---- defaults.c ---- */
 

@@ -1,15 +1,16 @@
-/* Kind-specific preparation of objects on create and update: the defaults Kubernetes applies that users
- * see in `kubectl get -o yaml` (pod spec, service, deployment, namespace), status reset on create, and the
- * allocations of Service cluster IPs (from --service-cidr, the first address kept for the kubernetes
- * Service) and NodePorts (30000-32767). Allocations are derived from the Services in the watch cache under
- * the server's alloc_lock, so an address is in use exactly as long as a Service holds it and is never
- * handed out twice. The full per-kind schema defaulting and validation is the schema layer's job
- * (issue 3); this file covers what the core path needs now. */
+/* Kind-specific preparation of objects on create and update: Kubernetes' defaults (src/api/defaulting.c,
+ * the same function the fuzzer drives), what admission adds on create (pod priority and default
+ * tolerations, a Job's selector), status reset on create, and the allocations of Service cluster IPs (from
+ * --service-cidr, the first address kept for the kubernetes Service) and NodePorts (30000-32767).
+ * Allocations are derived from the Services in the watch cache under the server's alloc_lock, so an address
+ * is in use exactly as long as a Service holds it and is never handed out twice. */
 #include <arpa/inet.h>
 #include <errno.h>
 
+#include "api/defaulting.h"
 #include "api/jsonutil.h"
 #include "apiserver/apiserver-internal.h"
+#include "apiserver/storage-admission.h"
 
 bool defaults_has_generation(const ApiResource *r) {
   static const char *const groups[] = {"apps", "batch", "autoscaling", "policy", "networking.k8s.io"};
@@ -24,75 +25,6 @@ static void set_default(json_t *o, const char *key, json_t *v) {
     json_object_set_new(o, key, v);
   else
     json_decref(v);
-}
-
-static bool image_is_latest(const char *image) {
-  if (!image)
-    return true;
-  if (strchr(image, '@'))
-    return false;
-  const char *slash = strrchr(image, '/');
-  const char *colon = strrchr(slash ? slash : image, ':');
-  return !colon || streq(colon + 1, "latest");
-}
-
-/* A probe's or hook's httpGet path and scheme; a probe's timing (zero counts as unset, as in Kubernetes). */
-static void default_http_get(json_t *h) {
-  json_t *g = json_object_get(h, "httpGet");
-  if (!json_is_object(g))
-    return;
-  set_default(g, "path", json_string("/"));
-  set_default(g, "scheme", json_string("HTTP"));
-}
-
-static void default_probe(json_t *p) {
-  if (!json_is_object(p))
-    return;
-  static const struct {
-    const char *key;
-    int value;
-  } timing[] = {
-      {"timeoutSeconds", 1}, {"periodSeconds", 10}, {"successThreshold", 1}, {"failureThreshold", 3}};
-  for (size_t i = 0; i < ELEMENTSOF(timing); i++) {
-    json_t *v = json_object_get(p, timing[i].key);
-    if (!v || (json_is_integer(v) && json_integer_value(v) == 0))
-      json_object_set_new(p, timing[i].key, json_integer(timing[i].value));
-  }
-  default_http_get(p);
-}
-
-static void default_container(json_t *c) {
-  if (!json_is_object(c))
-    return;
-  default_probe(json_object_get(c, "livenessProbe"));
-  default_probe(json_object_get(c, "readinessProbe"));
-  default_probe(json_object_get(c, "startupProbe"));
-  default_http_get(jpath(c, "lifecycle.postStart"));
-  default_http_get(jpath(c, "lifecycle.preStop"));
-  set_default(c, "imagePullPolicy",
-              json_string(image_is_latest(jstr(c, "image")) ? "Always" : "IfNotPresent"));
-  set_default(c, "terminationMessagePath", json_string("/dev/termination-log"));
-  set_default(c, "terminationMessagePolicy", json_string("File"));
-  set_default(c, "resources", json_object());
-  json_t *ports = json_object_get(c, "ports");
-  size_t i;
-  json_t *p;
-  json_array_foreach(ports, i, p) if (json_is_object(p)) set_default(p, "protocol", json_string("TCP"));
-}
-
-/* Defaults of a PodSpec (pods and every pod template). */
-static void default_pod_spec(json_t *spec) {
-  if (!json_is_object(spec))
-    return;
-  set_default(spec, "restartPolicy", json_string("Always"));
-  set_default(spec, "terminationGracePeriodSeconds", json_integer(30));
-  set_default(spec, "dnsPolicy", json_string("ClusterFirst"));
-  set_default(spec, "securityContext", json_object());
-  set_default(spec, "schedulerName", json_string("default-scheduler"));
-  size_t i;
-  json_t *c;
-  json_array_foreach(json_object_get(spec, "containers"), i, c) default_container(c);
-  json_array_foreach(json_object_get(spec, "initContainers"), i, c) default_container(c);
 }
 
 static const char *qos_class(json_t *spec) {
@@ -117,9 +49,8 @@ static const char *qos_class(json_t *spec) {
 }
 
 static void default_pod(json_t *obj) {
+  defaulting_apply("", "Pod", obj);
   json_t *spec = jobj(obj, "spec");
-  default_pod_spec(spec);
-  set_default(spec, "enableServiceLinks", json_true());
   set_default(spec, "priority", json_integer(0));
   set_default(spec, "preemptionPolicy", json_string("PreemptLowerPriority"));
   /* The DefaultTolerationSeconds admission plugin: 300 s for not-ready and unreachable NoExecute, each
@@ -148,37 +79,6 @@ static void default_pod(json_t *obj) {
   json_object_set_new(obj, "status", json_pack("{s:s,s:s}", "phase", "Pending", "qosClass", qos_class(spec)));
 }
 
-static void default_deployment(json_t *obj) {
-  json_t *spec = jobj(obj, "spec");
-  set_default(spec, "replicas", json_integer(1));
-  json_t *strategy = jobj(spec, "strategy");
-  set_default(strategy, "type", json_string("RollingUpdate"));
-  if (streq_ptr(jstr(strategy, "type"), "RollingUpdate")) {
-    json_t *ru = jobj(strategy, "rollingUpdate");
-    set_default(ru, "maxUnavailable", json_string("25%"));
-    set_default(ru, "maxSurge", json_string("25%"));
-  }
-  set_default(spec, "revisionHistoryLimit", json_integer(10));
-  set_default(spec, "progressDeadlineSeconds", json_integer(600));
-  default_pod_spec(jpath(spec, "template.spec"));
-}
-
-/* Workload defaults beyond the pod template, as the apps, batch and autoscaling API groups set them. */
-static void default_job_spec(json_t *spec) {
-  if (!json_is_object(spec))
-    return;
-  bool no_completions = !json_object_get(spec, "completions");
-  set_default(spec, "parallelism", json_integer(1));
-  if (no_completions && jint(spec, "parallelism", 1) == 1 && !json_object_get(spec, "completionMode"))
-    json_object_set_new(spec, "completions", json_integer(1));
-  if (!json_object_get(spec, "backoffLimitPerIndex"))
-    set_default(spec, "backoffLimit", json_integer(6));
-  set_default(spec, "completionMode", json_string("NonIndexed"));
-  set_default(spec, "suspend", json_false());
-  set_default(spec, "podReplacementPolicy", json_string("TerminatingOrFailed"));
-  default_pod_spec(jpath(spec, "template.spec"));
-}
-
 /* Jobs select their pods by their own uid unless the user manages the selector. */
 static void job_selector(json_t *obj) {
   json_t *spec = jobj(obj, "spec");
@@ -194,71 +94,6 @@ static void job_selector(json_t *obj) {
   json_object_set_new(labels, "batch.kubernetes.io/job-name", json_string(name));
   json_object_set_new(labels, "controller-uid", json_string(uid));
   json_object_set_new(labels, "job-name", json_string(name));
-}
-
-static void default_cronjob(json_t *obj) {
-  json_t *spec = jobj(obj, "spec");
-  set_default(spec, "concurrencyPolicy", json_string("Allow"));
-  set_default(spec, "suspend", json_false());
-  set_default(spec, "successfulJobsHistoryLimit", json_integer(3));
-  set_default(spec, "failedJobsHistoryLimit", json_integer(1));
-  json_t *jspec = jpath(spec, "jobTemplate.spec");
-  if (json_is_object(jspec)) {
-    /* The job template gets the pod defaults; job-level defaults land on the Jobs it creates. */
-    default_pod_spec(jpath(jspec, "template.spec"));
-  }
-}
-
-static void default_statefulset(json_t *obj) {
-  json_t *spec = jobj(obj, "spec");
-  set_default(spec, "replicas", json_integer(1));
-  set_default(spec, "podManagementPolicy", json_string("OrderedReady"));
-  json_t *us = jobj(spec, "updateStrategy");
-  set_default(us, "type", json_string("RollingUpdate"));
-  if (streq_ptr(jstr(us, "type"), "RollingUpdate"))
-    set_default(jobj(us, "rollingUpdate"), "partition", json_integer(0));
-  set_default(spec, "revisionHistoryLimit", json_integer(10));
-  json_t *ret = jobj(spec, "persistentVolumeClaimRetentionPolicy");
-  set_default(ret, "whenDeleted", json_string("Retain"));
-  set_default(ret, "whenScaled", json_string("Retain"));
-  default_pod_spec(jpath(spec, "template.spec"));
-}
-
-static void default_daemonset(json_t *obj) {
-  json_t *spec = jobj(obj, "spec");
-  json_t *us = jobj(spec, "updateStrategy");
-  set_default(us, "type", json_string("RollingUpdate"));
-  if (streq_ptr(jstr(us, "type"), "RollingUpdate")) {
-    json_t *ru = jobj(us, "rollingUpdate");
-    set_default(ru, "maxUnavailable", json_integer(1));
-    set_default(ru, "maxSurge", json_integer(0));
-  }
-  set_default(spec, "revisionHistoryLimit", json_integer(10));
-  default_pod_spec(jpath(spec, "template.spec"));
-}
-
-static void default_hpa(json_t *obj) {
-  json_t *spec = jobj(obj, "spec");
-  set_default(spec, "minReplicas", json_integer(1));
-  if (!json_object_get(spec, "metrics"))
-    json_object_set_new(spec, "metrics",
-                        json_pack("[{s:s,s:{s:s,s:{s:s,s:i}}}]", "type", "Resource", "resource", "name",
-                                  "cpu", "target", "type", "Utilization", "averageUtilization", 80));
-  /* A behavior that is given is completed with the controller's defaults; none given stays none. */
-  json_t *b = json_object_get(spec, "behavior");
-  if (json_is_object(b)) {
-    json_t *up = jobj(b, "scaleUp");
-    set_default(up, "stabilizationWindowSeconds", json_integer(0));
-    set_default(up, "selectPolicy", json_string("Max"));
-    set_default(up, "policies",
-                json_pack("[{s:s,s:i,s:i},{s:s,s:i,s:i}]", "type", "Pods", "value", 4, "periodSeconds", 15,
-                          "type", "Percent", "value", 100, "periodSeconds", 15));
-    json_t *down = jobj(b, "scaleDown");
-    set_default(down, "stabilizationWindowSeconds", json_integer(300));
-    set_default(down, "selectPolicy", json_string("Max"));
-    set_default(down, "policies",
-                json_pack("[{s:s,s:i,s:i}]", "type", "Percent", "value", 100, "periodSeconds", 15));
-  }
 }
 
 /* ---- service allocations ---- */
@@ -389,6 +224,9 @@ static int allocate_service(ApiServer *s, json_t *obj, json_t *old, Error *err) 
     set_default(spec, "externalTrafficPolicy", json_string("Cluster"));
   if (streq_ptr(type, "LoadBalancer"))
     set_default(spec, "allocateLoadBalancerNodePorts", json_true());
+  /* allocateLoadBalancerNodePorts: false: only nodePorts the user gives are kept (and checked). */
+  bool allocate = !(streq_ptr(type, "LoadBalancer") &&
+                    json_is_false(json_object_get(spec, "allocateLoadBalancerNodePorts")));
   size_t i;
   json_t *p;
   json_array_foreach(json_object_get(spec, "ports"), i, p) {
@@ -399,7 +237,7 @@ static int allocate_service(ApiServer *s, json_t *obj, json_t *old, Error *err) 
       continue;
     }
     int64_t np = jint(p, "nodePort", 0);
-    if (np == 0 && old) {
+    if (np == 0 && old && allocate) {
       /* Keep the port an update left out, as Kubernetes does when the port number matches. */
       size_t k;
       json_t *op;
@@ -425,6 +263,9 @@ static int allocate_service(ApiServer *s, json_t *obj, json_t *old, Error *err) 
                         "Invalid value: %lld: provided port is already allocated", (long long)np);
         return -EINVAL;
       }
+    } else if (!allocate) {
+      json_object_del(p, "nodePort");
+      continue;
     } else {
       uint8_t rnd[2];
       random_bytes(rnd, 2);
@@ -444,24 +285,33 @@ static int allocate_service(ApiServer *s, json_t *obj, json_t *old, Error *err) 
   return 0;
 }
 
-static void default_service(json_t *obj) {
-  json_t *spec = jobj(obj, "spec");
-  set_default(spec, "type", json_string("ClusterIP"));
-  set_default(spec, "sessionAffinity", json_string("None"));
-  size_t i;
-  json_t *p;
-  json_array_foreach(json_object_get(spec, "ports"), i, p) {
-    if (!json_is_object(p))
-      continue;
-    set_default(p, "protocol", json_string("TCP"));
-    json_t *port = json_object_get(p, "port");
-    if (port && !json_object_get(p, "targetPort"))
-      json_object_set(p, "targetPort", port);
-  }
-}
-
 static bool is(const ApiResource *r, const char *group, const char *resource) {
   return streq(r->group, group) && streq(r->resource, resource);
+}
+
+/* The Priority admission plugin: at most one PriorityClass is the global default. */
+static int one_default_priority_class(ApiServer *s, const ApiResource *r, json_t *obj, Error *err) {
+  if (!json_is_true(json_object_get(obj, "globalDefault")))
+    return 0;
+  _cleanup_free_ char *prefix = registry_prefix(r, NULL);
+  CacheObj **objs;
+  size_t n;
+  int64_t rev;
+  watch_cache_list(s->cache, prefix, NULL, 0, &objs, &n, &rev, NULL);
+  const char *name = jstr(obj, "metadata.name"), *other = NULL;
+  _cleanup_free_ char *taken = NULL;
+  for (size_t i = 0; i < n && !other; i++)
+    if (json_is_true(json_object_get(objs[i]->obj, "globalDefault")) &&
+        !streq_ptr(jstr(objs[i]->obj, "metadata.name"), name))
+      other = taken = xstrdup(jstr(objs[i]->obj, "metadata.name") ?: "");
+  watch_cache_list_free(objs, n);
+  if (!other)
+    return 0;
+  return error_setk(
+      err, -EPERM, 403, "Forbidden",
+      "priorityclasses.scheduling.k8s.io \"%s\" is forbidden: PriorityClass %s is already marked as "
+      "default. Only one default can exist",
+      name ?: "", other);
 }
 
 int defaults_on_create(ApiServer *s, const ApiResource *r, json_t *obj, Error *err) {
@@ -477,35 +327,19 @@ int defaults_on_create(ApiServer *s, const ApiResource *r, json_t *obj, Error *e
     default_pod(obj);
     return 0;
   }
-  if (is(r, "", "secrets")) {
-    if (isempty(jstr(obj, "type")))
-      json_object_set_new(obj, "type", json_string("Opaque"));
-    return 0;
-  }
+  /* A new object starts without status; the defaults may give it one (a PVC's phase Pending). */
+  if (api_subresource_find(r, "status"))
+    json_object_set_new(obj, "status", json_object());
+  defaulting_apply(r->group, r->kind, obj);
+  storage_admit_create(s, r, obj); /* storage-admission.c: default StorageClass, protection finalizers */
   if (is(r, "", "services")) {
-    default_service(obj);
     json_object_set_new(obj, "status", json_pack("{s:{}}", "loadBalancer"));
     return allocate_service(s, obj, NULL, err);
   }
-  if (is(r, "apps", "deployments")) {
-    default_deployment(obj);
-  } else if (is(r, "apps", "replicasets")) {
-    set_default(jobj(obj, "spec"), "replicas", json_integer(1));
-    default_pod_spec(jpath(obj, "spec.template.spec"));
-  } else if (is(r, "apps", "statefulsets")) {
-    default_statefulset(obj);
-  } else if (is(r, "apps", "daemonsets")) {
-    default_daemonset(obj);
-  } else if (is(r, "batch", "jobs")) {
+  if (is(r, "batch", "jobs"))
     job_selector(obj);
-    default_job_spec(jpath(obj, "spec"));
-  } else if (is(r, "batch", "cronjobs")) {
-    default_cronjob(obj);
-  } else if (is(r, "autoscaling", "horizontalpodautoscalers")) {
-    default_hpa(obj);
-  }
-  if (api_subresource_find(r, "status"))
-    json_object_set_new(obj, "status", json_object());
+  if (is(r, "scheduling.k8s.io", "priorityclasses"))
+    return one_default_priority_class(s, r, obj, err);
   return 0;
 }
 
@@ -518,12 +352,10 @@ int defaults_on_update(ApiServer *s, const ApiResource *r, json_t *obj, json_t *
                         json_string(jstr(old, "metadata.name")));
     return 0;
   }
-  if (is(r, "", "pods")) {
-    default_pod_spec(jobj(obj, "spec"));
-    return 0;
-  }
+  defaulting_apply(r->group, r->kind, obj);
+  if (is(r, "scheduling.k8s.io", "priorityclasses"))
+    return one_default_priority_class(s, r, obj, err);
   if (is(r, "", "services")) {
-    default_service(obj);
     json_t *spec = jobj(obj, "spec");
     const char *oip = jstr(old, "spec.clusterIP"), *ip = jstr(spec, "clusterIP");
     bool ext = streq_ptr(jstr(spec, "type"), "ExternalName");
@@ -539,19 +371,5 @@ int defaults_on_update(ApiServer *s, const ApiResource *r, json_t *obj, json_t *
     pthread_mutex_unlock(&s->alloc_lock);
     return rc;
   }
-  if (is(r, "apps", "deployments"))
-    default_deployment(obj);
-  else if (is(r, "apps", "replicasets"))
-    set_default(jobj(obj, "spec"), "replicas", json_integer(1));
-  else if (is(r, "apps", "statefulsets"))
-    default_statefulset(obj);
-  else if (is(r, "apps", "daemonsets"))
-    default_daemonset(obj);
-  else if (is(r, "batch", "jobs"))
-    default_job_spec(jpath(obj, "spec"));
-  else if (is(r, "batch", "cronjobs"))
-    default_cronjob(obj);
-  else if (is(r, "autoscaling", "horizontalpodautoscalers"))
-    default_hpa(obj);
   return 0;
 }

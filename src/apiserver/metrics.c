@@ -522,23 +522,135 @@ static void add_labels(json_t *m, json_t *obj) {
     json_object_set(json_object_get(m, "metadata"), "labels", labels);
 }
 
+/* ---- Tables (kubectl get podmetrics / nodemetrics) ----
+ * metrics-server's table convertor: a Name column, one quantity column per resource of the first item's
+ * usage (sorted: cpu, memory; a pod's containers summed), and a Window duration column. A list without
+ * items has no columns. Row objects follow includeObject like every other resource (Metadata by default). */
+
+/* usage summed over containers (PodMetrics) or taken as is (NodeMetrics): resource -> canonical string. */
+static json_t *total_usage(json_t *m) {
+  json_t *usage = json_object_get(m, "usage");
+  if (usage)
+    return json_incref(usage);
+  json_t *sums = json_object();
+  size_t i;
+  json_t *c;
+  json_array_foreach(json_object_get(m, "containers"), i, c) {
+    const char *res;
+    json_t *v;
+    json_object_foreach(json_object_get(c, "usage"), res, v) {
+      Quantity q, prev;
+      if (quantity_from_json(v, &q, NULL) < 0)
+        continue;
+      json_t *acc = json_object_get(sums, res);
+      bool cpu = streq(res, "cpu");
+      int32_t scale = cpu ? -9 : 0;
+      int64_t total = quantity_scaled_value(&q, scale);
+      if (acc && quantity_from_json(acc, &prev, NULL) >= 0)
+        total += quantity_scaled_value(&prev, scale);
+      Quantity sum;
+      quantity_from_scaled(total, scale, q.format, &sum);
+      char *str = quantity_canonical(&sum);
+      json_object_set_new(sums, res, json_string(str));
+      free(str);
+    }
+  }
+  return sums;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A new Table of items (PodMetrics or NodeMetrics objects without kind/apiVersion; borrowed). */
+static json_t *metrics_table(HttpRequest *req, const char *kind, json_t *items) {
+  json_t *cols = json_array(), *rows = json_array();
+  _cleanup_json_ json_t *first = NULL; /* the first item's usage: names[] point at its keys */
+  const char *names[8];
+  size_t n_names = 0;
+  const char *include = http_query(req, "includeObject");
+  size_t i;
+  json_t *m;
+  json_array_foreach(items, i, m) {
+    _cleanup_json_ json_t *usage = total_usage(m);
+    if (!first) {
+      first = json_incref(usage);
+      const char *res;
+      json_t *v;
+      json_object_foreach(first, res, v) {
+        if (n_names < ELEMENTSOF(names))
+          names[n_names++] = res;
+      }
+      qsort(names, n_names, sizeof *names, cmp_str);
+      json_array_append_new(cols,
+                            json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", "Name", "type", "string", "format",
+                                      "name", "description", "Name of the resource", "priority", 0));
+      for (size_t k = 0; k < n_names; k++)
+        json_array_append_new(cols, json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", names[k], "type", "string",
+                                              "format", "quantity", "description", "", "priority", 0));
+      json_array_append_new(cols, json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", "Window", "type", "string",
+                                            "format", "duration", "description", "", "priority", 0));
+    }
+    json_t *cells = json_pack("[s]", jstr(m, "metadata.name") ?: "");
+    for (size_t k = 0; k < n_names; k++) {
+      json_t *v = json_object_get(usage, names[k]);
+      json_array_append_new(cells, json_string(json_is_string(v) ? json_string_value(v) : "0"));
+    }
+    json_array_append_new(cells, json_string(jstr(m, "window") ?: ""));
+    json_t *row = json_pack("{s:o}", "cells", cells);
+    if (!include || !streq(include, "None")) {
+      json_t *obj;
+      if (include && streq(include, "Object")) {
+        obj = json_deep_copy(m);
+        json_object_set_new(obj, "kind", json_string(kind));
+        json_object_set_new(obj, "apiVersion", json_string(METRICS_GV));
+      } else {
+        obj = json_pack("{s:s,s:s,s:O}", "kind", "PartialObjectMetadata", "apiVersion", "meta.k8s.io/v1",
+                        "metadata", json_object_get(m, "metadata"));
+      }
+      json_object_set_new(row, "object", obj);
+    }
+    json_array_append_new(rows, row);
+  }
+  return json_pack("{s:s,s:s,s:{},s:o,s:o}", "kind", "Table", "apiVersion", "meta.k8s.io/v1", "metadata",
+                   "columnDefinitions", cols, "rows", rows);
+}
+
+/* Answers one object (single) or a list of items; takes m. */
+static void respond_metrics(HttpRequest *req, HttpResponse *resp, const char *kind, json_t *m, bool single) {
+  if (resources_wants_table(req)) {
+    json_t *items = single ? json_pack("[o]", m) : m;
+    http_respond_json(resp, 200, metrics_table(req, kind, items));
+    json_decref(items);
+    return;
+  }
+  if (single) {
+    json_object_set_new(m, "kind", json_string(kind));
+    json_object_set_new(m, "apiVersion", json_string(METRICS_GV));
+    http_respond_json(resp, 200, m);
+    return;
+  }
+  _cleanup_free_ char *list_kind = xasprintf("%sList", kind);
+  http_respond_json(resp, 200, list_of(list_kind, m));
+}
+
 static void handle_pods(ApiServer *s, HttpRequest *req, HttpResponse *resp, const char *ns,
                         const char *name) {
   Metrics *mt = s->metrics;
   if (name) {
-    json_t *m = mt ? metrics_store_pod(mt->store, ns, name) : NULL;
+    _cleanup_free_ char *key = registry_key(api_resource_find("", "v1", "pods"), ns, name);
+    _cleanup_cache_obj_ CacheObj *pod = watch_cache_get(s->cache, key);
+    /* metrics-server knows no metrics of a pod that is not Running (or gone) */
+    json_t *m = mt && pod && streq_ptr(jstr(pod->obj, "status.phase"), "Running")
+                    ? metrics_store_pod(mt->store, ns, name)
+                    : NULL;
     if (!m) {
       respond_status(resp, -ENOENT, 404, "NotFound", "metrics.k8s.io", "pods", name,
                      "podmetrics.metrics.k8s.io \"%s/%s\" not found", ns, name);
       return;
     }
-    _cleanup_free_ char *key = registry_key(api_resource_find("", "v1", "pods"), ns, name);
-    _cleanup_cache_obj_ CacheObj *pod = watch_cache_get(s->cache, key);
-    if (pod)
-      add_labels(m, pod->obj);
-    json_object_set_new(m, "kind", json_string("PodMetrics"));
-    json_object_set_new(m, "apiVersion", json_string(METRICS_GV));
-    http_respond_json(resp, 200, m);
+    add_labels(m, pod->obj);
+    respond_metrics(req, resp, "PodMetrics", m, true);
     return;
   }
   _cleanup_error_ Error e = ERROR_INIT;
@@ -562,6 +674,8 @@ static void handle_pods(ApiServer *s, HttpRequest *req, HttpResponse *resp, cons
       continue;
     if (fsel && !field_selector_matches(fsel, "", "pods", pod))
       continue;
+    if (!streq_ptr(jstr(pod, "status.phase"), "Running")) /* metrics-server lists running pods only */
+      continue;
     json_t *m = metrics_store_pod(mt->store, jstr(pod, "metadata.namespace"), jstr(pod, "metadata.name"));
     if (!m)
       continue;
@@ -569,7 +683,7 @@ static void handle_pods(ApiServer *s, HttpRequest *req, HttpResponse *resp, cons
     json_array_append_new(items, m);
   }
   watch_cache_list_free(objs, n);
-  http_respond_json(resp, 200, list_of("PodMetricsList", items));
+  respond_metrics(req, resp, "PodMetrics", items, false);
 }
 
 static void handle_nodes(ApiServer *s, HttpRequest *req, HttpResponse *resp, const char *name) {
@@ -585,9 +699,7 @@ static void handle_nodes(ApiServer *s, HttpRequest *req, HttpResponse *resp, con
     _cleanup_cache_obj_ CacheObj *node = watch_cache_get(s->cache, key);
     if (node)
       add_labels(m, node->obj);
-    json_object_set_new(m, "kind", json_string("NodeMetrics"));
-    json_object_set_new(m, "apiVersion", json_string(METRICS_GV));
-    http_respond_json(resp, 200, m);
+    respond_metrics(req, resp, "NodeMetrics", m, true);
     return;
   }
   _cleanup_error_ Error e = ERROR_INIT;
@@ -614,7 +726,7 @@ static void handle_nodes(ApiServer *s, HttpRequest *req, HttpResponse *resp, con
     json_array_append_new(items, m);
   }
   watch_cache_list_free(objs, n);
-  http_respond_json(resp, 200, list_of("NodeMetricsList", items));
+  respond_metrics(req, resp, "NodeMetrics", items, false);
 }
 
 bool metrics_handle(ApiServer *s, HttpRequest *req, HttpResponse *resp) {

@@ -82,7 +82,7 @@ static int parse_target(HttpRequest *req, Target *t, Error *err) {
   return error_setk(err, -ENOENT, 404, "NotFound", "the server could not find the requested resource");
 }
 
-static bool wants_table(HttpRequest *req) {
+bool resources_wants_table(HttpRequest *req) {
   const char *accept = http_header(req, "Accept");
   return accept && strstr(accept, "as=Table") && strstr(accept, "g=meta.k8s.io");
 }
@@ -121,7 +121,7 @@ static int64_t now_sec(void) {
 
 static void respond_object(HttpRequest *req, HttpResponse *resp, const ApiResource *r, CacheObj *o,
                            int status) {
-  if (wants_table(req)) {
+  if (resources_wants_table(req)) {
     json_t *t = new_table(r, o->mod_rev);
     json_array_append_new(json_object_get(t, "rows"),
                           table_row(r, o->obj, now_sec(), http_query(req, "includeObject")));
@@ -354,7 +354,7 @@ static void handle_list(ApiServer *s, HttpRequest *req, HttpResponse *resp, cons
       at_rev = strtoll(rv, NULL, 10);
   }
 
-  bool table = wants_table(req);
+  bool table = resources_wants_table(req);
   json_t *items = json_array();
   int64_t rev = 0;
   char *last_key = NULL;
@@ -621,7 +621,7 @@ static void handle_watch(ApiServer *s, HttpRequest *req, HttpResponse *resp, con
   w->server = s;
   w->res = t->res;
   w->fd = req->fd;
-  w->table = wants_table(req);
+  w->table = resources_wants_table(req);
   w->include = http_query(req, "includeObject");
   w->bookmarks = http_query_bool(req, "allowWatchBookmarks");
   w->last_bookmark_usec = now_monotonic_usec();

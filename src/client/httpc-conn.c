@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,7 +18,9 @@
 #include "client/httpc-internal.h"
 
 /* A TLS record carries at most 16 KiB, and gnutls_record_recv returns one record at a time. */
-#define READ_CHUNK (16u * 1024)
+/* Bytes asked of the socket per read: one page with Buf's NUL. Most connections are watches that sit idle
+ * with a few hundred bytes at a time; a long body just takes more reads. */
+#define READ_CHUNK (4u * 1024 - 1)
 #define FLAG_POLL_MS 200
 
 /* ---- cancellation ---- */
@@ -222,6 +225,21 @@ static int tcp_connect(const HttpcUrl *u, const HttpcIo *io, uint64_t limit, int
                    strerror(-last));
 }
 
+/* The default priorities as one cache for every session: gnutls_set_default_priority builds a new one
+ * (~8 KB) per session; sessions hold a reference to the shared one. Kept for the life of the process. */
+static gnutls_priority_t shared_priority;
+static pthread_once_t shared_priority_once = PTHREAD_ONCE_INIT;
+
+static void init_shared_priority(void) {
+  if (gnutls_priority_init2(&shared_priority, NULL, NULL, 0) < 0)
+    shared_priority = NULL;
+}
+
+static gnutls_priority_t default_priority(void) {
+  pthread_once(&shared_priority_once, init_shared_priority);
+  return shared_priority;
+}
+
 static int tls_handshake(HttpcConn *c, const HttpcUrl *u, gnutls_certificate_credentials_t creds, bool verify,
                          const HttpcIo *io, uint64_t limit, Error *err) {
   int r = gnutls_init(&c->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
@@ -229,7 +247,11 @@ static int tls_handshake(HttpcConn *c, const HttpcUrl *u, gnutls_certificate_cre
     c->tls = NULL;
     return error_set(err, -EPROTO, NULL, "gnutls_init: %s", gnutls_strerror(r));
   }
-  gnutls_set_default_priority(c->tls);
+  gnutls_priority_t prio = default_priority();
+  if (prio)
+    gnutls_priority_set(c->tls, prio);
+  else
+    gnutls_set_default_priority(c->tls);
   gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, creds);
   if (!is_ip_literal(u->host))
     gnutls_server_name_set(c->tls, GNUTLS_NAME_DNS, u->host, strlen(u->host));

@@ -11,7 +11,15 @@
  *    reset after 2 min without failure; none after a 410). A re-list replaces the cache: objects still
  *    present are reported as updates (old, new), vanished ones as deletes.
  *  - An optional resync period reports every cached object as an update (obj, obj) so that level-based
- *    controllers re-check everything now and then.
+ *    controllers re-check everything now and then. A handle that joins a running shared informer gets its
+ *    first resync up to one watch (5–10 min) late: the stream in flight was timed without it.
+ *  - Shared (client-go's shared informer factory, process-wide): informers created on the same Client for
+ *    the same resource, namespace, selectors and page size share one thread, one watch and one cache; each
+ *    Informer is a handle with its own handlers and resync period. The components of `coracle server`
+ *    (scheduler, controllers, node agent, DNS, proxy) therefore watch each resource once. A handle started
+ *    on a running shared informer first gets on_add for every cached object, as a handler added late does;
+ *    informer_stop on a handle stops its handlers at once and the thread with the last running handle.
+ *    Handlers of all handles run on the one thread, so they must stay short. The stats are the shared ones.
  *
  * Locking: a read-write lock guards the cache (handlers may read the cache, it is never held while they run);
  * a mutex serialises handler calls with handler registration; another guards the thread's state and stats.
@@ -59,9 +67,11 @@ static inline void informer_freep(Informer **inf) {
  * new handler first gets on_add for every cached object, from the calling thread, before any later event. */
 void informer_add_handlers(Informer *inf, const InformerHandlers *h);
 
-/* Starts the informer's thread. -EALREADY if started before. */
+/* Starts the informer's thread (or joins the running shared one). -EALREADY if started before, -ECANCELED
+ * when stopped before it was started. */
 int informer_start(Informer *inf, Error *err);
-/* Stops the thread (an in-flight watch or list is aborted within ~100 ms) and joins it. Idempotent. */
+/* No handler of inf runs after this returns. The last running handle on a shared informer also stops the
+ * thread (an in-flight watch or list is aborted within ~100 ms) and joins it. Idempotent. */
 void informer_stop(Informer *inf);
 
 /* True once the first list has been stored and its events delivered to the handlers. */

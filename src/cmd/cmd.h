@@ -8,5 +8,9 @@ int cmd_agent_shim(int argc, char **argv); /* the per-container monitor (src/age
 int cmd_killall(int argc, char **argv);
 int cmd_uninstall(int argc, char **argv);
 int cmd_sim_nodes(int argc, char **argv);
+int cmd_scheduler(int argc, char **argv);
+/* --cleanup-on-exit (nodeclean.c): stops DATA_DIR's pods and removes the node's pod network, the sysctls
+ * restored; logs what it did. 0, or -1 when a part failed. */
+int cmd_node_cleanup(const char *data_dir, const char *runc);
 /* Parses a Go-style duration ("300ms", "5s", "10m", "1h30m", or plain seconds); -EINVAL if malformed. */
 int parse_duration_sec(const char *s, double *ret);

@@ -15,6 +15,7 @@ static void usage(FILE *f) {
         "  server     Run the API server (and, later, the node agent) of a single-node cluster\n"
         "  images     Pull, import, list and remove the node's container images\n"
         "  sim-nodes  Run simulated nodes against a cluster (for tests and benchmarks)\n"
+        "  scheduler  Run the scheduler alone, for a server started with --disable-scheduler\n"
         "  killall    Stop every container started from a data directory and clean up after them\n"
         "  uninstall  killall, then remove the pod network (bridge, veths, routes, nft table) and the data "
         "dir\n"
@@ -36,6 +37,8 @@ int main(int argc, char **argv) {
     return cmd_images(argc - 1, argv + 1);
   if (strcmp(cmd, "sim-nodes") == 0)
     return cmd_sim_nodes(argc - 1, argv + 1);
+  if (strcmp(cmd, "scheduler") == 0)
+    return cmd_scheduler(argc - 1, argv + 1);
   if (strcmp(cmd, "agent-shim") == 0) /* internal: the per-container monitor */
     return cmd_agent_shim(argc - 1, argv + 1);
   if (strcmp(cmd, "killall") == 0)

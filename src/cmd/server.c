@@ -2,15 +2,19 @@
  * Flags that belong to components not written yet (the agent) are accepted and reported. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "api/quantity.h"
 #include "apiserver/apiserver.h"
 #include "apiserver/metrics.h"
 #include "base/log.h"
+#include "agent/images/images.h"
 #include "agent/kubelet/kubelet.h"
 #include "agent/proxy/proxy.h"
 #include "client/client.h"
@@ -69,6 +73,41 @@ static json_t *server_agent_stats_https(void *client) {
   return j;
 }
 
+/* Two glibc malloc defaults cost idle RSS in a process of ~90 mostly idle threads (bench/bench-rss.sh):
+ *  - up to 8 arenas per core, each keeping the pages its threads touched: two per core (4 to 16) instead
+ *    (one per core cost 25% of the creates/s with 64 connections, contending for the arena locks);
+ *  - a dynamic mmap threshold that rises to the largest block freed (up to 32 MiB): after one large
+ *    transient allocation (an nftables batch, a big LIST answer) later large blocks come from the heap and
+ *    stay resident after free; calloc'd ones are then resident whole. The threshold fixed at its initial
+ *    128 KiB gives ~1 MB at idle (256 KiB gave nothing); the price is an mmap per large answer. Fixing it
+ *    also fixes the heap-top trim threshold, at 128 KiB by default, and trimming that often costs creates
+ *    under load (the heap top moves by more with 64 requests in flight): 8 MiB, which idle RSS does not
+ *    notice.
+ * Environment settings (MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_) win. Before any thread starts. */
+static void server_tune_malloc(void) {
+  if (!getenv("MALLOC_ARENA_MAX")) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    mallopt(M_ARENA_MAX, (int)(n < 2 ? 4 : n > 8 ? 16 : 2 * n));
+  }
+  if (!getenv("MALLOC_MMAP_THRESHOLD_") && !getenv("MALLOC_TRIM_THRESHOLD_")) {
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
+  }
+}
+
+/* The scheduler, the controllers, the node agent and the proxy share one local client, so that their
+ * informers on the same resource share one watch and one cache (client/informer.h). */
+static int server_local_client(Client **shared, const char *data_dir, const char *url, Client **ret,
+                               Error *err) {
+  if (!*shared) {
+    int rc = client_new_local(data_dir, url, shared, err);
+    if (rc < 0)
+      return rc;
+  }
+  *ret = *shared;
+  return 0;
+}
+
 static void server_usage(FILE *f) {
   fputs(
       "Usage: coracle server [FLAGS]\n"
@@ -91,12 +130,22 @@ static void server_usage(FILE *f) {
       "  --container-log-max-size Q   rotate a container's log past this size (default 10Mi)\n"
       "  --container-log-max-files N  log files kept per container, the current one included (default 5)\n"
       "  --pod-max-pids N             pids.max of each pod's cgroup (default -1: unlimited)\n"
+      "  --image-gc-high-threshold P  image disk usage % that starts image garbage collection (default 85;\n"
+      "                               100 disables it)\n"
+      "  --image-gc-low-threshold P   image disk usage % the collection frees down to (default 80)\n"
+      "  --image-minimum-gc-age D     never collect an image seen less than D ago (default 2m)\n"
+      "  --image-gc-period D          how often the agent checks (default 5m)\n"
       "  --registries PATH            registries.yaml: mirrors, TLS and credentials of image registries\n"
       "                               (k3s format; default /etc/coracle/registries.yaml)\n"
       "  --cluster-dns-bind-address IP  where the agent's cluster DNS server listens (default: the node IP)\n"
       "  --cluster-dns-port PORT      its UDP and TCP port (default 53)\n"
       "  --disable-cluster-dns        run no cluster DNS server with the node agent\n"
+      "  --cleanup-on-exit            on SIGTERM/SIGINT also stop the pods and remove the pod network\n"
+      "                               (bridge, veths, routes, nft table ip coracle; sysctls restored);\n"
+      "                               without it they keep running\n"
       "  --disable-scheduler          run no scheduler in this process\n"
+      "  --default-local-storage-path DIR  where the local-path provisioner makes volumes (default\n"
+      "                               DATA_DIR/storage)\n"
       "  --store-sync full|normal     SQLite durability: full fsyncs every write (default), normal survives\n"
       "                               kill -9 but not power loss\n"
       "  --etcd-compaction-interval D history compaction period (default 5m; 0 disables)\n"
@@ -128,6 +177,10 @@ int cmd_server(int argc, char **argv) {
     OPT_LOG_MAX_SIZE,
     OPT_LOG_MAX_FILES,
     OPT_POD_MAX_PIDS,
+    OPT_IMAGE_GC_HIGH,
+    OPT_IMAGE_GC_LOW,
+    OPT_IMAGE_GC_AGE,
+    OPT_IMAGE_GC_PERIOD,
     OPT_REGISTRIES,
     OPT_DNS_BIND,
     OPT_DNS_PORT,
@@ -141,6 +194,8 @@ int cmd_server(int argc, char **argv) {
     OPT_HPA_DOWNSCALE,
     OPT_NODE_GRACE,
     OPT_EVENT_TTL,
+    OPT_STORAGE_PATH,
+    OPT_CLEANUP_ON_EXIT,
   };
   static const struct option longopts[] = {
       {"data-dir", required_argument, NULL, OPT_DATA_DIR},
@@ -160,6 +215,10 @@ int cmd_server(int argc, char **argv) {
       {"container-log-max-size", required_argument, NULL, OPT_LOG_MAX_SIZE},
       {"container-log-max-files", required_argument, NULL, OPT_LOG_MAX_FILES},
       {"pod-max-pids", required_argument, NULL, OPT_POD_MAX_PIDS},
+      {"image-gc-high-threshold", required_argument, NULL, OPT_IMAGE_GC_HIGH},
+      {"image-gc-low-threshold", required_argument, NULL, OPT_IMAGE_GC_LOW},
+      {"image-minimum-gc-age", required_argument, NULL, OPT_IMAGE_GC_AGE},
+      {"image-gc-period", required_argument, NULL, OPT_IMAGE_GC_PERIOD},
       {"registries", required_argument, NULL, OPT_REGISTRIES},
       {"cluster-dns-bind-address", required_argument, NULL, OPT_DNS_BIND},
       {"cluster-dns-port", required_argument, NULL, OPT_DNS_PORT},
@@ -174,6 +233,8 @@ int cmd_server(int argc, char **argv) {
       {"horizontal-pod-autoscaler-downscale-stabilization", required_argument, NULL, OPT_HPA_DOWNSCALE},
       {"node-monitor-grace-period", required_argument, NULL, OPT_NODE_GRACE},
       {"event-ttl", required_argument, NULL, OPT_EVENT_TTL},
+      {"default-local-storage-path", required_argument, NULL, OPT_STORAGE_PATH},
+      {"cleanup-on-exit", no_argument, NULL, OPT_CLEANUP_ON_EXIT},
       {"log-level", required_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {0},
@@ -194,12 +255,16 @@ int cmd_server(int argc, char **argv) {
       .compaction_interval_sec = 300,
       .watch_cache_events = 8192,
   };
-  bool disable_agent = false, disable_scheduler = false, disable_proxy = false;
-  const char *pod_log_dir = NULL; /* the node agent's; NULL = /var/log/pods */
+  bool disable_agent = false, disable_scheduler = false, disable_proxy = false, cleanup_on_exit = false;
+  const char *pod_log_dir = NULL;  /* the node agent's; NULL = /var/log/pods */
+  const char *storage_path = NULL; /* the agent's local-path volumes; NULL = DATA_DIR/storage */
 
   /* The agent's container log rotation (0 = 10Mi, 0 = 5 files) and pids.max of its pods (-1 = none). */
   int64_t log_max_size = 0, pod_max_pids = -1;
   int log_max_files = 0;
+  /* The agent's image garbage collection (the kubelet's defaults). */
+  int image_gc_high = 85, image_gc_low = 80;
+  int64_t image_gc_age_sec = 120, image_gc_period_sec = 300;
   /* HPA sync period and scale-down window; 0 = the controller's defaults */
   uint64_t hpa_sync_usec = 0, hpa_downscale_usec = 0;
   /* --node-monitor-grace-period; 0 = the controller's 40 s */
@@ -302,8 +367,37 @@ int cmd_server(int argc, char **argv) {
         pod_max_pids = v;
       break;
     }
+    case OPT_IMAGE_GC_HIGH:
+    case OPT_IMAGE_GC_LOW: {
+      char *end;
+      long v = strtol(optarg, &end, 10);
+      if (*end || end == optarg || v < 0 || v > 100) {
+        fprintf(stderr, "coracle server: invalid --%s \"%s\": a percentage 0-100\n",
+                c == OPT_IMAGE_GC_HIGH ? "image-gc-high-threshold" : "image-gc-low-threshold", optarg);
+        return 2;
+      }
+      *(c == OPT_IMAGE_GC_HIGH ? &image_gc_high : &image_gc_low) = (int)v;
+      break;
+    }
+    case OPT_IMAGE_GC_AGE:
+    case OPT_IMAGE_GC_PERIOD: {
+      double d;
+      if (parse_duration_sec(optarg, &d) < 0 || d < (c == OPT_IMAGE_GC_PERIOD ? 1 : 0) || d > 30 * 86400) {
+        fprintf(stderr, "coracle server: invalid --%s \"%s\"\n",
+                c == OPT_IMAGE_GC_AGE ? "image-minimum-gc-age" : "image-gc-period", optarg);
+        return 2;
+      }
+      *(c == OPT_IMAGE_GC_AGE ? &image_gc_age_sec : &image_gc_period_sec) = (int64_t)ceil(d);
+      break;
+    }
+    case OPT_CLEANUP_ON_EXIT:
+      cleanup_on_exit = true;
+      break;
     case OPT_DISABLE_SCHEDULER:
       disable_scheduler = true;
+      break;
+    case OPT_STORAGE_PATH:
+      storage_path = optarg;
       break;
     case OPT_STORE_SYNC:
       o.store_sync = store_sync_from_string(optarg);
@@ -370,6 +464,13 @@ int cmd_server(int argc, char **argv) {
       return 2;
     }
   }
+  {
+    _cleanup_error_ Error gcerr = ERROR_INIT;
+    if (image_gc_check_thresholds(image_gc_high, image_gc_low, &gcerr) < 0) {
+      fprintf(stderr, "coracle server: %s\n", gcerr.message);
+      return 2;
+    }
+  }
   if (optind < argc) {
     fprintf(stderr, "coracle server: unexpected argument \"%s\"\n", argv[optind]);
     return 2;
@@ -382,6 +483,7 @@ int cmd_server(int argc, char **argv) {
     setrlimit(RLIMIT_NOFILE, &rl);
   }
 
+  server_tune_malloc();
   /* Block the signals before any thread starts so that only sigwait() sees them. */
   sigset_t set;
   sigemptyset(&set);
@@ -397,6 +499,7 @@ int cmd_server(int argc, char **argv) {
     return 1;
   }
   /* ---- scheduler (src/scheduler): in-process, talking to this server over loopback HTTPS ---- */
+  Client *local_client = NULL; /* freed last */
   Client *sched_client = NULL;
   Scheduler *sched = NULL;
   if (!disable_scheduler) {
@@ -404,7 +507,7 @@ int cmd_server(int argc, char **argv) {
     bool v6 = !any && strchr(o.bind_address, ':');
     _cleanup_free_ char *url = xasprintf("https://%s%s%s:%d", v6 ? "[" : "",
                                          any ? "127.0.0.1" : o.bind_address, v6 ? "]" : "", o.https_port);
-    if (client_new_local(o.data_dir, url, &sched_client, &err) < 0 ||
+    if (server_local_client(&local_client, o.data_dir, url, &sched_client, &err) < 0 ||
         sched_start(sched_client, NULL, &sched, &err) < 0)
       log_error("server", "scheduler not started: %s", err.message ? err.message : strerror(-err.code));
   }
@@ -426,7 +529,7 @@ int cmd_server(int argc, char **argv) {
     copts.hpa_downscale_window_usec = hpa_downscale_usec;
     copts.node_grace_usec = node_grace_usec;
     Error cerr = ERROR_INIT;
-    if (client_new_local(o.data_dir, url, &ctrl_client, &cerr) < 0 ||
+    if (server_local_client(&local_client, o.data_dir, url, &ctrl_client, &cerr) < 0 ||
         ctrl_manager_start(ctrl_client, &copts, &ctrl, &cerr) < 0)
       log_error("server", "controllers not started: %s", cerr.message ? cerr.message : strerror(-cerr.code));
     error_reset(&cerr);
@@ -447,14 +550,19 @@ int cmd_server(int argc, char **argv) {
                             .cluster_dns = o.cluster_dns,
                             .cluster_domain = o.cluster_domain,
                             .cluster_cidr = o.cluster_cidr,
+                            .storage_path = storage_path,
                             .dns_bind_address = dns_bind,
                             .dns_port = dns_port,
                             .registries_path = registries,
                             .pod_max_pids = pod_max_pids,
                             .container_log_max_size = log_max_size,
-                            .container_log_max_files = log_max_files};
+                            .container_log_max_files = log_max_files,
+                            .image_gc_high_percent = image_gc_high,
+                            .image_gc_low_percent = image_gc_low,
+                            .image_minimum_gc_age_sec = image_gc_age_sec,
+                            .image_gc_period_sec = image_gc_period_sec};
     Error kerr = ERROR_INIT;
-    if (client_new_local(o.data_dir, url, &agent_client, &kerr) < 0 ||
+    if (server_local_client(&local_client, o.data_dir, url, &agent_client, &kerr) < 0 ||
         kubelet_start(agent_client, &kopts, &agent, &kerr) < 0)
       log_error("server", "node agent not started: %s", kerr.message ? kerr.message : strerror(-kerr.code));
     error_reset(&kerr);
@@ -473,7 +581,7 @@ int cmd_server(int argc, char **argv) {
   /* ---- service proxy (src/agent/proxy): this node's nftables Service rules, with the agent ---- */
   Proxy *proxy = NULL;
   if (agent && !disable_proxy) {
-    ProxyOptions popts = {.node_name = o.node_name, .cluster_cidr = o.cluster_cidr};
+    ProxyOptions popts = {.node_name = o.node_name, .cluster_cidr = o.cluster_cidr, .data_dir = o.data_dir};
     Error perr = ERROR_INIT;
     if (proxy_start(agent_client, &popts, &proxy, &perr) < 0)
       log_error("server", "service proxy not started: %s",
@@ -484,15 +592,17 @@ int cmd_server(int argc, char **argv) {
   int sig = 0;
   sigwait(&set, &sig);
   log_info("server", "received signal %d, shutting down", sig);
-  proxy_stop(proxy); /* its rules stay in the kernel: Services keep working while we are away */
+  proxy_stop(proxy); /* its rules stay in the kernel (unless --cleanup-on-exit): Services keep working */
+  bool cleanup = agent && cleanup_on_exit;
   apiserver_set_stats_source(s, o.node_name, NULL, NULL);
   kubelet_stats_client_free(stats_client);
-  kubelet_stop(agent); /* node agent: before the server it talks to; its containers keep running */
-  client_free(agent_client);
-  ctrl_manager_stop(ctrl); /* controllers: before the server they talk to */
-  client_free(ctrl_client);
-  sched_stop(sched); /* scheduler: before the server it talks to */
-  client_free(sched_client);
+  kubelet_stop(agent);       /* node agent: before the server it talks to; its containers keep running */
+  ctrl_manager_stop(ctrl);   /* controllers: before the server they talk to */
+  sched_stop(sched);         /* scheduler: before the server it talks to */
+  client_free(local_client); /* shared by the three */
+  /* --cleanup-on-exit: pods stopped and the pod network removed, once the agent can no longer restart them */
+  if (cleanup)
+    cmd_node_cleanup(o.data_dir, NULL);
   apiserver_stop(s);
   return 0;
 }

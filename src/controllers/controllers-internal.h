@@ -38,6 +38,9 @@ typedef enum CtrlRes {
   CTRL_HPAS,
   CTRL_LEASES,
   CTRL_PDBS,
+  CTRL_PVCS,
+  CTRL_PVS,
+  CTRL_STORAGECLASSES,
   _CTRL_RES_MAX,
   CTRL_RES_INVALID = -1,
 } CtrlRes;
@@ -105,6 +108,8 @@ int cronjob_controller_setup(CtrlManager *m, Error *err);
 int ds_controller_setup(CtrlManager *m, Error *err);
 int sts_controller_setup(CtrlManager *m, Error *err);
 int servicelb_controller_setup(CtrlManager *m, Error *err);
+/* Persistent volumes (pvcontroller.c): binding, local-path provisioning requests, protection finalizers. */
+int pv_controller_setup(CtrlManager *m, Error *err);
 /* ServiceLB (servicelb.c): the load-balancer ingress of a Service given the nodes. New array. */
 json_t *servicelb_ingress(json_t *nodes);
 

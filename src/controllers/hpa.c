@@ -258,11 +258,11 @@ static int build_pods(SyncCtx *x, const char *resource, const char *container, j
     p->deleting = jpath(pod, "metadata.deletionTimestamp") != NULL;
     const char *phase = jstr(pod, "status.phase");
     p->failed = streq_ptr(phase, "Failed");
-    p->pending = streq_ptr(phase, "Pending") || !phase;
+    p->pending = streq_ptr(phase, "Pending");
     json_t *rc = ctrl_condition(pod, "status.conditions", "Ready");
     if (rc) {
       p->has_ready = true;
-      p->ready = streq_ptr(jstr(rc, "status"), "True");
+      p->ready = !streq_ptr(jstr(rc, "status"), "False");
       p->ready_transition = time_usec(jstr(rc, "lastTransitionTime"));
     }
     if (jstr(pod, "status.startTime")) {
@@ -478,6 +478,17 @@ static int hpa_sync(CtrlController *c, const char *key, Error *err) {
   int32_t min = (int32_t)jint(hpa, "spec.minReplicas", 1), max = (int32_t)jint(hpa, "spec.maxReplicas", 1);
   int32_t desired = 0;
   bool rescale = true;
+  /* spec.behavior as the API server defaulted it; absent, the controller's older rules apply (NULL). */
+  HpaBehavior b;
+  const HpaBehavior *behavior = NULL;
+  json_t *bj = jpath(hpa, "spec.behavior");
+  if (json_is_object(bj)) {
+    hpa_behavior_defaults(&b);
+    b.down.stabilization_sec = (int64_t)(m->hpa_downscale_window_usec / 1000000u);
+    parse_rules(json_object_get(bj, "scaleUp"), &b.up);
+    parse_rules(json_object_get(bj, "scaleDown"), &b.down);
+    behavior = &b;
+  }
   statuses = json_array();
   jset(hpa, "status.currentMetrics", statuses);
   if (current == 0 && min != 0) {
@@ -556,42 +567,33 @@ static int hpa_sync(CtrlController *c, const char *key, Error *err) {
       reason = xasprintf("%s above target", best_name ?: "");
     else if (desired < current)
       reason = xstrdup("All metrics below target");
-    HpaBehavior b, *bp = NULL;
-    json_t *bj = jpath(hpa, "spec.behavior");
-    if (json_is_object(bj)) {
-      hpa_behavior_defaults(&b);
-      b.down.stabilization_sec = (int64_t)(m->hpa_downscale_window_usec / 1000000u);
-      parse_rules(json_object_get(bj, "scaleUp"), &b.up);
-      parse_rules(json_object_get(bj, "scaleDown"), &b.down);
-      bp = &b;
-    }
     HpaNormalized nz;
-    hpa_normalize(&entry->h, bp, m->hpa_downscale_window_usec, current, desired, min, max, now, &nz);
+    hpa_normalize(&entry->h, behavior, m->hpa_downscale_window_usec, current, desired, min, max, now, &nz);
     set_condition(hpa, "AbleToScale", "True", nz.able_reason, "%s", nz.able_message);
     set_condition(hpa, "ScalingLimited", nz.limited ? "True" : "False", nz.limit_reason, "%s",
                   nz.limit_message);
     desired = nz.replicas;
     rescale = desired != current;
-    if (rescale) {
-      json_t *sp = jobj(scale, "spec");
-      json_object_set_new(sp, "replicas", json_integer(desired));
-      _cleanup_error_ Error se = ERROR_INIT;
-      if (client_subresource(m->client, "PUT", tr, ns, tname, "scale", scale, NULL, &se) < 0) {
-        event(m, hpa, "Warning", "FailedRescale", "New size: %d; reason: %s; error: %s", desired,
-              reason ?: "", se.message ? se.message : "");
-        set_condition(hpa, "AbleToScale", "False", "FailedUpdateScale",
-                      "the HPA controller was unable to update the target scale: %s",
-                      se.message ? se.message : "");
-        rc = error_set(&e, -EIO, NULL, "failed to rescale %s: %s", reference, se.message ? se.message : "");
-        goto write_status_metrics;
-      }
-      set_condition(hpa, "AbleToScale", "True", "SucceededRescale",
-                    "the HPA controller was able to update the target scale to %d", desired);
-      event(m, hpa, "Normal", "SuccessfulRescale", "New size: %d; reason: %s", desired, reason ?: "");
-      hpa_store_scale_event(&entry->h, bp, current, desired, now);
-      log_info(COMPONENT, "hpa=%s target=%s from=%d to=%d reason=\"%s\"", key, reference, current, desired,
-               reason ?: "");
+  }
+  if (rescale) {
+    json_t *sp = jobj(scale, "spec");
+    json_object_set_new(sp, "replicas", json_integer(desired));
+    _cleanup_error_ Error se = ERROR_INIT;
+    if (client_subresource(m->client, "PUT", tr, ns, tname, "scale", scale, NULL, &se) < 0) {
+      event(m, hpa, "Warning", "FailedRescale", "New size: %d; reason: %s; error: %s", desired, reason ?: "",
+            se.message ? se.message : "");
+      set_condition(hpa, "AbleToScale", "False", "FailedUpdateScale",
+                    "the HPA controller was unable to update the target scale: %s",
+                    se.message ? se.message : "");
+      rc = error_set(&e, -EIO, NULL, "failed to rescale %s: %s", reference, se.message ? se.message : "");
+      goto write_status_metrics;
     }
+    set_condition(hpa, "AbleToScale", "True", "SucceededRescale",
+                  "the HPA controller was able to update the target scale to %d", desired);
+    event(m, hpa, "Normal", "SuccessfulRescale", "New size: %d; reason: %s", desired, reason ?: "");
+    hpa_store_scale_event(&entry->h, behavior, current, desired, now);
+    log_info(COMPONENT, "hpa=%s target=%s from=%d to=%d reason=\"%s\"", key, reference, current, desired,
+             reason ?: "");
   }
   if (rescale && desired != current) {
     char ts[32];

@@ -34,8 +34,8 @@ typedef struct HpaPod {
   const char *missing_request; /* container without a request for the resource, or NULL */
   int64_t request;             /* milli, summed over the containers considered */
   bool has_ready;              /* a Ready condition exists */
-  bool ready;
-  uint64_t ready_transition; /* its lastTransitionTime */
+  bool ready;                  /* its status is not "False" (Kubernetes counts "Unknown" as ready here) */
+  uint64_t ready_transition;   /* its lastTransitionTime */
   bool has_start;
   uint64_t start; /* status.startTime */
 } HpaPod;

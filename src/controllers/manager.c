@@ -34,6 +34,9 @@ static const struct {
     [CTRL_HPAS] = {"autoscaling", "v2", "horizontalpodautoscalers"},
     [CTRL_LEASES] = {"coordination.k8s.io", "v1", "leases"},
     [CTRL_PDBS] = {"policy", "v1", "poddisruptionbudgets"},
+    [CTRL_PVCS] = {"", "v1", "persistentvolumeclaims"},
+    [CTRL_PVS] = {"", "v1", "persistentvolumes"},
+    [CTRL_STORAGECLASSES] = {"storage.k8s.io", "v1", "storageclasses"},
 };
 
 const ApiResource *ctrl_resource(CtrlRes r) {
@@ -183,7 +186,7 @@ int ctrl_manager_start(Client *client, const CtrlManagerOptions *opts, CtrlManag
                                              cronjob_controller_setup,    ds_controller_setup,
                                              sts_controller_setup,        hpa_controller_setup,
                                              clusterdns_controller_setup, nodelifecycle_controller_setup,
-                                             disruption_controller_setup};
+                                             disruption_controller_setup, pv_controller_setup};
   for (size_t i = 0; i < ELEMENTSOF(setups); i++) {
     int rc = setups[i](m, err);
     if (rc < 0) {

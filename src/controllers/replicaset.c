@@ -1,18 +1,22 @@
 /* The ReplicaSet controller: keeps spec.replicas active pods carrying the ReplicaSet's controller reference.
  * It adopts orphan pods its selector matches and releases owned pods it no longer matches, creates missing
  * pods from the template (slow start: batches of 1, 2, 4... so that a failing create costs one request, not
- * hundreds), deletes the least valuable extra pods first, and reports replicas / fullyLabeledReplicas /
- * readyReplicas / availableReplicas / observedGeneration through the status subresource.
+ * hundreds; the creations of one batch run in parallel, as kube-controller-manager's slowStartBatch does, so
+ * that they share the store's group commits), deletes the least valuable extra pods first, and reports
+ * replicas / fullyLabeledReplicas / readyReplicas / availableReplicas / observedGeneration through the status
+ * subresource.
  *
  * Expectations: after creating or deleting pods, the controller does not act on that ReplicaSet again until
  * the informer has shown it every pod it created and every deletion it asked for (or five minutes passed),
  * so a slow watch cannot make it create twice. */
 #include <errno.h>
+#include <stdatomic.h>
 
 #include "controllers/controllers-internal.h"
 
 #define COMPONENT "replicaset-controller"
 #define RS_BURST_REPLICAS 500 /* kube-controller-manager's burstReplicas: creations/deletions per sync */
+#define RS_CREATE_THREADS 16  /* parallel creations within one slow-start batch */
 
 typedef struct RsState {
   CtrlController *c;
@@ -347,37 +351,72 @@ static int claim_pods(RsState *s, json_t *rs, LabelSelector *sel, json_t **ret, 
   return 0;
 }
 
+/* One slow-start batch: todo creations of the same pod template, shared by up to RS_CREATE_THREADS
+ * threads (the template is only read). lock guards failed, first_rc and first_err. */
+typedef struct CreateBatch {
+  RsState *s;
+  json_t *rs, *pod;
+  const char *ns;
+  int64_t todo;
+  atomic_int_fast64_t next;
+  pthread_mutex_t lock;
+  int failed, first_rc;
+  Error first_err;
+} CreateBatch;
+
+static void *create_batch_worker(void *arg) {
+  CreateBatch *b = arg;
+  Client *c = b->s->c->m->client;
+  while (atomic_fetch_add(&b->next, 1) < b->todo) {
+    Error e = ERROR_INIT;
+    _cleanup_json_ json_t *created = NULL;
+    int rc = client_create(c, ctrl_resource(CTRL_PODS), b->ns, b->pod, &created, &e);
+    if (rc >= 0) {
+      ctrl_event(b->s->c->m, b->rs, "apps/v1", "ReplicaSet", COMPONENT, "Normal", "SuccessfulCreate",
+                 "Created pod: %s", jstr(created, "metadata.name"));
+      continue;
+    }
+    ctrl_event(b->s->c->m, b->rs, "apps/v1", "ReplicaSet", COMPONENT, "Warning", "FailedCreate",
+               "Error creating: %s", e.message ?: strerror(-rc));
+    pthread_mutex_lock(&b->lock);
+    b->failed++;
+    if (!b->first_rc) {
+      b->first_rc = rc;
+      b->first_err = e;
+    } else {
+      error_reset(&e);
+    }
+    pthread_mutex_unlock(&b->lock);
+  }
+  return NULL;
+}
+
 static int create_pods(RsState *s, json_t *rs, const char *key, int64_t n, Error *err) {
-  Client *c = s->c->m->client;
   const char *ns = jstr(rs, "metadata.namespace");
   ctrl_expectations_expect(&s->exp, key, n, NULL);
   _cleanup_json_ json_t *pod = rs_new_pod(rs);
   int64_t done = 0;
   for (int64_t batch = 1; done < n; batch *= 2) {
     int64_t todo = MIN(batch, n - done);
-    int failed = 0, first_rc = 0;
-    for (int64_t k = 0; k < todo; k++) {
-      Error e = ERROR_INIT;
-      _cleanup_json_ json_t *created = NULL;
-      int rc = client_create(c, ctrl_resource(CTRL_PODS), ns, pod, &created, &e);
-      if (rc >= 0)
-        ctrl_event(s->c->m, rs, "apps/v1", "ReplicaSet", COMPONENT, "Normal", "SuccessfulCreate",
-                   "Created pod: %s", jstr(created, "metadata.name"));
-      if (rc < 0) {
-        ctrl_event(s->c->m, rs, "apps/v1", "ReplicaSet", COMPONENT, "Warning", "FailedCreate",
-                   "Error creating: %s", e.message ?: strerror(-rc));
-        failed++;
-        if (!first_rc) {
-          first_rc = rc;
-          error_reset(err);
-          if (err)
-            *err = e;
-          else
-            error_reset(&e);
-        } else {
-          error_reset(&e);
-        }
-      }
+    CreateBatch b = {.s = s, .rs = rs, .pod = pod, .ns = ns, .todo = todo, .first_err = ERROR_INIT};
+    atomic_init(&b.next, 0);
+    pthread_mutex_init(&b.lock, NULL);
+    pthread_t th[RS_CREATE_THREADS];
+    size_t nth = 0;
+    for (; nth + 1 < (size_t)MIN(todo, RS_CREATE_THREADS); nth++)
+      if (pthread_create(&th[nth], NULL, create_batch_worker, &b) != 0)
+        break;
+    create_batch_worker(&b); /* this thread is one of them */
+    for (size_t k = 0; k < nth; k++)
+      pthread_join(th[k], NULL);
+    pthread_mutex_destroy(&b.lock);
+    int failed = b.failed, first_rc = b.first_rc;
+    if (first_rc) {
+      error_reset(err);
+      if (err)
+        *err = b.first_err;
+      else
+        error_reset(&b.first_err);
     }
     done += todo;
     if (failed) {

@@ -84,9 +84,16 @@ SchedPod *sched_pod_new(json_t *obj) {
   json_t *overhead = json_object_get(spec, "overhead");
   p->milli_cpu += qty(overhead, "cpu", true);
   p->memory += qty(overhead, "memory", false);
-  p->has_required_anti_affinity =
-      json_array_size(
-          jpath(obj, "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution")) > 0;
+  p->tolerations = json_object_get(spec, "tolerations");
+  p->node_selector = json_object_get(spec, "nodeSelector");
+  p->labels = jpath(obj, "metadata.labels");
+  json_t *aff = json_object_get(spec, "affinity");
+  p->required_node_affinity = jpath(aff, "nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution");
+  p->preferred_node_affinity = jpath(aff, "nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution");
+  p->required_pod_affinity = jpath(aff, "podAffinity.requiredDuringSchedulingIgnoredDuringExecution");
+  p->required_pod_anti_affinity =
+      jpath(aff, "podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution");
+  p->has_required_anti_affinity = json_array_size(p->required_pod_anti_affinity) > 0;
   return p;
 }
 
@@ -112,8 +119,10 @@ void sched_node_set(SchedNode *n, json_t *obj) {
   n->n_taints = 0;
   n->obj = obj ? json_incref(obj) : NULL;
   json_decref(old);
+  n->labels = NULL;
   if (!obj)
     return;
+  n->labels = jpath(obj, "metadata.labels");
   n->unschedulable = json_is_true(jpath(obj, "spec.unschedulable"));
   n->ready = false;
   size_t i;

@@ -8,6 +8,7 @@
 #include "api/jsonutil.h"
 #include "api/selector.h"
 #include "scheduler/sched-internal.h"
+#include "scheduler/volumebinding.h"
 
 #define TAINT_NOT_READY "node.kubernetes.io/not-ready"
 #define TAINT_UNSCHEDULABLE "node.kubernetes.io/unschedulable"
@@ -67,7 +68,7 @@ bool sched_tolerates(json_t *tolerations, const char *key, const char *value, Sc
 
 bool sched_filter_unschedulable(const SchedPod *pod, const SchedNode *node, SchedStatus *st) {
   if (!node->unschedulable ||
-      sched_tolerates(jpath(pod->obj, "spec.tolerations"), TAINT_UNSCHEDULABLE, "", SCHED_TAINT_NO_SCHEDULE))
+      sched_tolerates(pod->tolerations, TAINT_UNSCHEDULABLE, "", SCHED_TAINT_NO_SCHEDULE))
     return true;
   return fail(st, true, "node(s) were unschedulable");
 }
@@ -80,7 +81,7 @@ static bool untolerated(const SchedPod *pod, const char *key, const char *value,
 }
 
 bool sched_filter_taints(const SchedPod *pod, const SchedNode *node, SchedStatus *st) {
-  json_t *tol = jpath(pod->obj, "spec.tolerations");
+  json_t *tol = pod->tolerations;
   for (size_t i = 0; i < node->n_taints; i++) {
     const SchedTaint *t = &node->taints[i];
     if (t->effect == SCHED_TAINT_PREFER_NO_SCHEDULE || t->effect == SCHED_TAINT_EFFECT_INVALID)
@@ -161,16 +162,14 @@ bool sched_node_selector_term_matches(json_t *term, json_t *node) {
   return true;
 }
 
-bool sched_pod_matches_node_selector(json_t *pod, json_t *node) {
-  json_t *sel = jpath(pod, "spec.nodeSelector");
-  json_t *labels = jpath(node, "metadata.labels");
+/* nodeSelector sel and required node affinity req (either may be NULL) against a node and its labels. */
+static bool node_selector_matches(json_t *sel, json_t *req, json_t *node, json_t *labels) {
   const char *k;
   json_t *v;
   json_object_foreach(sel, k, v) {
     if (!streq_ptr(json_string_value(json_object_get(labels, k)), json_string_value(v)))
       return false;
   }
-  json_t *req = jpath(pod, "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution");
   if (!req || json_is_null(req))
     return true;
   json_t *terms = json_object_get(req, "nodeSelectorTerms");
@@ -180,8 +179,17 @@ bool sched_pod_matches_node_selector(json_t *pod, json_t *node) {
   return false;
 }
 
+bool sched_pod_matches_node_selector(json_t *pod, json_t *node) {
+  return node_selector_matches(
+      jpath(pod, "spec.nodeSelector"),
+      jpath(pod, "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"), node,
+      jpath(node, "metadata.labels"));
+}
+
 bool sched_filter_node_affinity(const SchedPod *pod, const SchedNode *node, SchedStatus *st) {
-  if (sched_pod_matches_node_selector(pod->obj, node->obj))
+  if (!pod->node_selector && !pod->required_node_affinity)
+    return true;
+  if (node_selector_matches(pod->node_selector, pod->required_node_affinity, node->obj, node->labels))
     return true;
   return fail(st, true, "node(s) didn't match Pod's node affinity/selector");
 }
@@ -222,7 +230,7 @@ bool sched_filter_resources(const SchedPod *pod, const SchedNode *node, SchedSta
 /* ---- InterPodAffinity ---- */
 
 static const char *node_label(const SchedNode *n, const char *key) {
-  return json_string_value(json_object_get(jpath(n->obj, "metadata.labels"), key));
+  return json_string_value(json_object_get(n->labels, key));
 }
 
 /* True if a PodAffinityTerm declared by a pod in owner_ns selects pod. */
@@ -282,9 +290,8 @@ static bool any_pod_matches(const SchedCluster *cl, json_t *term, const SchedPod
 
 bool sched_filter_pod_affinity(const SchedPod *pod, const SchedNode *node, const SchedCluster *cl,
                                SchedStatus *st) {
-  json_t *aff = jpath(pod->obj, "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution");
-  json_t *anti =
-      jpath(pod->obj, "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution");
+  json_t *aff = pod->required_pod_affinity;
+  json_t *anti = pod->required_pod_anti_affinity;
   size_t i;
   json_t *term;
   if (json_array_size(aff) > 0) {
@@ -321,8 +328,7 @@ bool sched_filter_pod_affinity(const SchedPod *pod, const SchedNode *node, const
     const SchedPod *other = cl->anti_affinity_pods[k];
     if (!other->node || !other->node->obj || other == pod || streq_ptr(other->key, pod->key))
       continue;
-    json_t *terms =
-        jpath(other->obj, "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution");
+    json_t *terms = other->required_pod_anti_affinity;
     json_array_foreach(terms, i, term) {
       const char *key = jstr(term, "topologyKey");
       const char *value = key ? node_label(node, key) : NULL;
@@ -340,9 +346,11 @@ bool sched_filter(const SchedPod *pod, const SchedNode *node, const SchedCluster
     *st = (SchedStatus){0};
   if (!node->obj)
     return fail(st, true, "node(s) were unschedulable");
-  return sched_filter_unschedulable(pod, node, st) && sched_filter_taints(pod, node, st) &&
+  return sched_prefilter_volumes(pod, st) && /* volumebinding.c */
+         sched_filter_unschedulable(pod, node, st) && sched_filter_taints(pod, node, st) &&
          sched_filter_node_affinity(pod, node, st) && sched_filter_ports(pod, node, st) &&
-         sched_filter_resources(pod, node, st) && sched_filter_pod_affinity(pod, node, cl, st);
+         sched_filter_resources(pod, node, st) && sched_filter_volumes(pod, node, st) &&
+         sched_filter_pod_affinity(pod, node, cl, st);
 }
 
 /* ---- the failure message ---- */
@@ -352,6 +360,11 @@ void sched_diagnosis_add(SchedDiagnosis *d, const SchedStatus *st) {
     d->n_unresolvable_nodes++;
   else
     d->n_resolvable_nodes++;
+  if (st->prefilter) {
+    if (!d->prefilter_msg && st->n)
+      d->prefilter_msg = xstrdup(st->reasons[0]);
+    return;
+  }
   for (size_t i = 0; i < st->n; i++) {
     size_t j = 0;
     while (j < d->n_counts && !streq(d->counts[j].reason, st->reasons[i]))
@@ -370,6 +383,7 @@ void sched_diagnosis_done(SchedDiagnosis *d) {
   for (size_t i = 0; i < d->n_counts; i++)
     free(d->counts[i].reason);
   free(d->counts);
+  free(d->prefilter_msg);
   *d = (SchedDiagnosis){0};
 }
 
@@ -390,11 +404,15 @@ char *sched_diagnosis_message(const SchedDiagnosis *d) {
   Buf b = BUF_INIT;
   buf_printf(&b, "0/%zu nodes are available: ", d->n_nodes);
   char **items = xcalloc(d->n_counts + 2, sizeof *items);
-  for (size_t i = 0; i < d->n_counts; i++)
-    items[i] = xasprintf("%zu %s", d->counts[i].count, d->counts[i].reason);
-  put_histogram(&b, items, d->n_counts);
-  for (size_t i = 0; i < d->n_counts; i++)
-    free(items[i]);
+  if (d->prefilter_msg) { /* kube-scheduler prints a PreFilter's message instead of the histogram */
+    buf_puts(&b, d->prefilter_msg);
+  } else {
+    for (size_t i = 0; i < d->n_counts; i++)
+      items[i] = xasprintf("%zu %s", d->counts[i].count, d->counts[i].reason);
+    put_histogram(&b, items, d->n_counts);
+    for (size_t i = 0; i < d->n_counts; i++)
+      free(items[i]);
+  }
   buf_puts(&b, ".");
   /* DefaultPreemption's verdict: without priorities no pod is a victim; nodes failing for reasons that
    * removing pods cannot fix are not even tried. */
@@ -450,8 +468,7 @@ int64_t sched_score_balanced(const SchedPod *pod, const SchedNode *node) {
 }
 
 int64_t sched_score_preferred_affinity(const SchedPod *pod, const SchedNode *node) {
-  json_t *pref =
-      jpath(pod->obj, "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution");
+  json_t *pref = pod->preferred_node_affinity;
   int64_t sum = 0;
   size_t i;
   json_t *t;
@@ -464,7 +481,7 @@ int64_t sched_score_preferred_affinity(const SchedPod *pod, const SchedNode *nod
 }
 
 int64_t sched_score_intolerable_prefer(const SchedPod *pod, const SchedNode *node) {
-  json_t *tol = jpath(pod->obj, "spec.tolerations");
+  json_t *tol = pod->tolerations;
   int64_t n = 0;
   for (size_t i = 0; i < node->n_taints; i++)
     if (node->taints[i].effect == SCHED_TAINT_PREFER_NO_SCHEDULE &&
@@ -499,8 +516,7 @@ static void normalize(int64_t *raw, size_t n, bool reverse) {
 void sched_score(const SchedPod *pod, SchedNode *const *nodes, size_t n, const SchedCluster *cl,
                  int64_t *scores) {
   (void)cl;
-  bool has_pref =
-      jpath(pod->obj, "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution");
+  bool has_pref = pod->preferred_node_affinity != NULL;
   int64_t *aff = xcalloc(n, sizeof *aff), *taint = xcalloc(n, sizeof *taint),
           *spread = xcalloc(n, sizeof *spread);
   for (size_t i = 0; i < n; i++) {

@@ -57,13 +57,17 @@ typedef struct SchedPod {
   SchedPort *ports;
   size_t n_ports;
   bool has_required_anti_affinity; /* existing pods with anti-affinity constrain newcomers */
-  bool assumed;                    /* placed by this scheduler, binding not yet seen by the informer */
-  SchedNode *node;                 /* the cache node it is accounted on, or NULL */
+  /* Parts of obj the filters and scores read for every node, looked up once (borrowed; NULL if absent). */
+  json_t *tolerations, *node_selector, *required_node_affinity, *preferred_node_affinity;
+  json_t *required_pod_affinity, *required_pod_anti_affinity, *labels;
+  bool assumed;    /* placed by this scheduler, binding not yet seen by the informer */
+  SchedNode *node; /* the cache node it is accounted on, or NULL */
 } SchedPod;
 
 /* A node and what is accounted on it. obj is a reference; taints point into it. */
 struct SchedNode {
-  json_t *obj; /* NULL once the node is deleted while pods are still accounted on it */
+  json_t *obj;    /* NULL once the node is deleted while pods are still accounted on it */
+  json_t *labels; /* metadata.labels of obj (borrowed), or NULL */
   char *name;
   bool ready, unschedulable;
   int64_t alloc_milli_cpu, alloc_memory, alloc_pods;
@@ -96,6 +100,7 @@ typedef struct SchedStatus {
   size_t n;
   char reasons[SCHED_MAX_REASONS][160];
   bool unresolvable;
+  bool prefilter; /* the pod's own verdict (a PreFilter's, volumebinding.c): printed once, not counted */
 } SchedStatus;
 
 /* All nodes, for the filters and scores that look beyond one node (inter-pod affinity, topology). */
@@ -137,6 +142,7 @@ typedef struct SchedDiagnosis {
   } * counts;
   size_t n_counts;
   size_t n_resolvable_nodes, n_unresolvable_nodes; /* nodes where preemption might / cannot help */
+  char *prefilter_msg; /* a PreFilter's rejection, which replaces the per-node histogram */
 } SchedDiagnosis;
 
 void sched_diagnosis_add(SchedDiagnosis *d, const SchedStatus *st);

@@ -24,12 +24,20 @@
 #include "client/workqueue.h"
 #include "scheduler/sched-internal.h"
 #include "scheduler/scheduler.h"
+#include "scheduler/volumebinding.h"
 
 #define COMPONENT "scheduler"
 #define DEFAULT_SCHEDULER_NAME "default-scheduler"
 /* kube-scheduler's podInitialBackoffSeconds and podMaxBackoffSeconds. */
 #define BACKOFF_BASE_USEC 1000000ull
 #define BACKOFF_MAX_USEC 10000000ull
+/* Scheduled events go out asynchronously, as client-go's event broadcaster sends them: a binder queues the
+ * event and moves on to the next binding. At most this many wait (client-go's maxQueuedEvents); beyond it
+ * events are dropped and counted, as client-go drops them, so that a burst of bindings is never slowed by
+ * its events. */
+#define EVENT_QUEUE_MAX 1000
+/* Threads sending them, started on demand like the binders. */
+#define EVENT_SENDERS 4
 
 typedef struct BindTask {
   struct BindTask *next;
@@ -69,12 +77,20 @@ struct Scheduler {
   pthread_cond_t bind_cond;
   BindTask *bind_head, *bind_tail;
   bool bind_stopping;
+  /* Binders start on demand (a task queued while none is idle), up to n_binders, and then stay: an idle
+   * scheduler has none. */
+  size_t n_bind_started, n_bind_idle, n_bind_queued;
+  /* The Scheduled events waiting to be sent (BindTasks re-used), under bind_lock too. */
+  pthread_cond_t ev_cond;
+  BindTask *ev_head, *ev_tail;
+  pthread_t ev_threads[EVENT_SENDERS];
+  size_t n_ev_started, n_ev_idle, n_ev_queued;
 
   ClientMap event_records; /* scheduling thread only: the last FailedScheduling event per pod */
   unsigned seed;           /* scheduling thread only: tie breaks */
   char host[64];
 
-  atomic_uint_fast64_t attempts, scheduled, unschedulable, bind_errors;
+  atomic_uint_fast64_t attempts, scheduled, unschedulable, bind_errors, events_dropped;
 };
 
 /* ---- which pods are ours ---- */
@@ -256,7 +272,8 @@ static void node_event(Scheduler *s, json_t *old, json_t *obj) {
     }
     s->nodes[s->n_nodes++] = n;
   }
-  s->anti_dirty = true; /* topology labels may have changed */
+  /* The anti-affinity list holds pods, whatever the nodes' labels: a node change leaves it valid (rebuilding
+   * it on every heartbeat cost a walk of every pod). */
   if (!old || node_changed(old, obj))
     move_all_locked(s);
   pthread_mutex_unlock(&s->lock);
@@ -381,6 +398,8 @@ static void set_unschedulable(Scheduler *s, json_t *pod, const char *message) {
 
 /* ---- binding ---- */
 
+static void *binder_main(void *arg);
+
 static void bind_push(Scheduler *s, BindTask *t) {
   pthread_mutex_lock(&s->bind_lock);
   if (s->bind_tail)
@@ -388,7 +407,11 @@ static void bind_push(Scheduler *s, BindTask *t) {
   else
     s->bind_head = t;
   s->bind_tail = t;
+  s->n_bind_queued++;
   pthread_cond_signal(&s->bind_cond);
+  if (s->n_bind_queued > s->n_bind_idle && s->n_bind_started < s->n_binders && !s->bind_stopping &&
+      pthread_create(&s->binders[s->n_bind_started], NULL, binder_main, s) == 0)
+    s->n_bind_started++;
   pthread_mutex_unlock(&s->bind_lock);
 }
 
@@ -401,6 +424,58 @@ static void bind_task_free(BindTask *t) {
   free(t);
 }
 
+static void *event_sender_main(void *arg);
+
+/* Queues the Scheduled event of a bound pod (takes t), or drops it when EVENT_QUEUE_MAX are waiting. */
+static void scheduled_event_push(Scheduler *s, BindTask *t) {
+  pthread_mutex_lock(&s->bind_lock);
+  if (s->n_ev_queued >= EVENT_QUEUE_MAX || s->bind_stopping) {
+    pthread_mutex_unlock(&s->bind_lock);
+    if (atomic_fetch_add(&s->events_dropped, 1) % 1000 == 0)
+      log_info(COMPONENT, "msg=\"event queue full, dropping Scheduled events\" pod=%s", t->key);
+    bind_task_free(t);
+    return;
+  }
+  t->next = NULL;
+  if (s->ev_tail)
+    s->ev_tail->next = t;
+  else
+    s->ev_head = t;
+  s->ev_tail = t;
+  s->n_ev_queued++;
+  pthread_cond_signal(&s->ev_cond);
+  if (s->n_ev_queued > s->n_ev_idle && s->n_ev_started < EVENT_SENDERS &&
+      pthread_create(&s->ev_threads[s->n_ev_started], NULL, event_sender_main, s) == 0)
+    s->n_ev_started++;
+  pthread_mutex_unlock(&s->bind_lock);
+}
+
+static void *event_sender_main(void *arg) {
+  Scheduler *s = arg;
+  for (;;) {
+    pthread_mutex_lock(&s->bind_lock);
+    s->n_ev_idle++;
+    while (!s->ev_head && !s->bind_stopping)
+      pthread_cond_wait(&s->ev_cond, &s->bind_lock);
+    s->n_ev_idle--;
+    BindTask *t = s->bind_stopping ? NULL : s->ev_head;
+    if (t) {
+      s->n_ev_queued--;
+      s->ev_head = t->next;
+      if (!s->ev_head)
+        s->ev_tail = NULL;
+    }
+    pthread_mutex_unlock(&s->bind_lock);
+    if (!t)
+      return NULL;
+    _cleanup_free_ char *msg = xasprintf("Successfully assigned %s to %s", t->key, t->node);
+    _cleanup_json_ json_t *pod = json_pack("{s:{s:s,s:s,s:s}}", "metadata", "name", t->name, "namespace",
+                                           t->ns, "uid", t->uid ? t->uid : "");
+    post_event(s, pod, "Normal", "Scheduled", msg, NULL);
+    bind_task_free(t);
+  }
+}
+
 static void unassume(Scheduler *s, const char *key) {
   pthread_mutex_lock(&s->lock);
   SchedPod *p = client_map_get(&s->pod_map, key);
@@ -409,6 +484,7 @@ static void unassume(Scheduler *s, const char *key) {
   pthread_mutex_unlock(&s->lock);
 }
 
+/* Sends t's binding; takes t. */
 static void bind_one(Scheduler *s, BindTask *t) {
   _cleanup_json_ json_t *body =
       json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:s,s:s}}", "apiVersion", "v1", "kind", "Binding", "metadata",
@@ -420,10 +496,8 @@ static void bind_one(Scheduler *s, BindTask *t) {
     workqueue_forget(s->queue, t->key);
     log_debug(COMPONENT, "msg=\"bound\" pod=%s node=%s", t->key, t->node);
     if (s->events) {
-      _cleanup_free_ char *msg = xasprintf("Successfully assigned %s to %s", t->key, t->node);
-      _cleanup_json_ json_t *pod = json_pack("{s:{s:s,s:s,s:s}}", "metadata", "name", t->name, "namespace",
-                                             t->ns, "uid", t->uid ? t->uid : "");
-      post_event(s, pod, "Normal", "Scheduled", msg, NULL);
+      scheduled_event_push(s, t);
+      t = NULL;
     }
   } else {
     atomic_fetch_add(&s->bind_errors, 1);
@@ -434,16 +508,21 @@ static void bind_one(Scheduler *s, BindTask *t) {
       workqueue_add_rate_limited(s->queue, t->key);
   }
   error_reset(&e);
+  if (t)
+    bind_task_free(t);
 }
 
 static void *binder_main(void *arg) {
   Scheduler *s = arg;
   for (;;) {
     pthread_mutex_lock(&s->bind_lock);
+    s->n_bind_idle++;
     while (!s->bind_head && !s->bind_stopping)
       pthread_cond_wait(&s->bind_cond, &s->bind_lock);
+    s->n_bind_idle--;
     BindTask *t = s->bind_head;
     if (t) {
+      s->n_bind_queued--;
       s->bind_head = t->next;
       if (!s->bind_head)
         s->bind_tail = NULL;
@@ -452,7 +531,6 @@ static void *binder_main(void *arg) {
     if (!t)
       return NULL;
     bind_one(s, t);
-    bind_task_free(t);
   }
 }
 
@@ -583,6 +661,7 @@ int sched_start(Client *c, const SchedOptions *opts, Scheduler **ret, Error *err
   pthread_mutex_init(&s->lock, NULL);
   pthread_mutex_init(&s->bind_lock, NULL);
   pthread_cond_init(&s->bind_cond, NULL);
+  pthread_cond_init(&s->ev_cond, NULL);
   random_bytes(&s->seed, sizeof s->seed);
   if (gethostname(s->host, sizeof s->host - 1) < 0)
     snprintf(s->host, sizeof s->host, "coracle");
@@ -604,10 +683,12 @@ int sched_start(Client *c, const SchedOptions *opts, Scheduler **ret, Error *err
     sched_stop(s);
     return rc;
   }
+  Error verr = ERROR_INIT; /* volumebinding.c: claims and volumes for the VolumeBinding filter */
+  if (sched_volumes_start(c, &verr) < 0)
+    log_warn(COMPONENT, "msg=\"volume binding filter without claims\" err=\"%s\"", verr.message ?: "");
+  error_reset(&verr);
   s->n_binders = o.binders ? o.binders : 32;
   s->binders = xcalloc(s->n_binders, sizeof *s->binders);
-  for (size_t i = 0; i < s->n_binders; i++)
-    pthread_create(&s->binders[i], NULL, binder_main, s);
   pthread_create(&s->sched_thread, NULL, sched_main, s);
   s->sched_started = true;
   log_info(COMPONENT, "msg=\"scheduler started\" name=%s binders=%zu", s->name, s->n_binders);
@@ -635,14 +716,24 @@ void sched_stop(Scheduler *s) {
   if (s->nodes_inf)
     informer_stop(s->nodes_inf);
   workqueue_shutdown(s->queue);
-  if (s->sched_started)
+  if (s->sched_started) {
     pthread_join(s->sched_thread, NULL);
+    sched_volumes_stop(); /* volumebinding.c */
+  }
   pthread_mutex_lock(&s->bind_lock);
   s->bind_stopping = true;
   pthread_cond_broadcast(&s->bind_cond);
+  pthread_cond_broadcast(&s->ev_cond);
   pthread_mutex_unlock(&s->bind_lock);
-  for (size_t i = 0; i < s->n_binders; i++)
+  for (size_t i = 0; i < s->n_bind_started; i++) /* no binder starts once bind_stopping is set */
     pthread_join(s->binders[i], NULL);
+  for (size_t i = 0; i < s->n_ev_started; i++) /* nor any event sender; unsent events are dropped */
+    pthread_join(s->ev_threads[i], NULL);
+  while (s->ev_head) {
+    BindTask *t = s->ev_head;
+    s->ev_head = t->next;
+    bind_task_free(t);
+  }
   while (s->bind_head) {
     BindTask *t = s->bind_head;
     s->bind_head = t->next;
@@ -662,6 +753,7 @@ void sched_stop(Scheduler *s) {
   pthread_mutex_destroy(&s->lock);
   pthread_mutex_destroy(&s->bind_lock);
   pthread_cond_destroy(&s->bind_cond);
+  pthread_cond_destroy(&s->ev_cond);
   free(s);
 }
 
@@ -669,5 +761,6 @@ void sched_get_stats(Scheduler *s, SchedStats *ret) {
   *ret = (SchedStats){.attempts = atomic_load(&s->attempts),
                       .scheduled = atomic_load(&s->scheduled),
                       .unschedulable = atomic_load(&s->unschedulable),
-                      .bind_errors = atomic_load(&s->bind_errors)};
+                      .bind_errors = atomic_load(&s->bind_errors),
+                      .events_dropped = atomic_load(&s->events_dropped)};
 }

@@ -6,7 +6,9 @@
  * retried with back-off (1 s doubling to 10 s) and at once when a node changes or a pod goes away.
  *
  * Threads: the two informers', one scheduling thread (decisions are sequential, as in kube-scheduler) and
- * SCHED_BINDERS binder threads. The cache lock guards the node and pod views; see scheduler.c. */
+ * up to `binders` binder threads, and up to four threads sending the Scheduled events asynchronously (a
+ * bounded queue, as client-go's event broadcaster). The cache lock guards the node and pod views; see
+ * scheduler.c. */
 #pragma once
 
 #include "base/error.h"
@@ -30,6 +32,7 @@ void sched_stop(Scheduler *s);
 
 typedef struct SchedStats {
   uint64_t attempts, scheduled, unschedulable, bind_errors;
+  uint64_t events_dropped; /* Scheduled events dropped because EVENT_QUEUE_MAX were waiting */
 } SchedStats;
 
 void sched_get_stats(Scheduler *s, SchedStats *ret);

@@ -231,7 +231,7 @@ class RegistryClient:
 class DockerRegistry:
     """docker-registry bound to 127.0.0.1:port, storing under workdir; optional htpasswd and TLS."""
 
-    def __init__(self, workdir, htpasswd=None, tls=None):
+    def __init__(self, workdir, htpasswd=None, tls=None, clientcas=None):
         self.workdir = workdir
         os.makedirs(workdir, exist_ok=True)
         self.port = free_port()
@@ -241,6 +241,8 @@ class DockerRegistry:
                  "http:", "  addr: 127.0.0.1:%d" % self.port]
         if tls:
             lines += ["  tls:", "    certificate: %s" % tls[0], "    key: %s" % tls[1]]
+            if clientcas:  # clients must present a certificate signed by this CA
+                lines += ["    clientcas:", "      - %s" % clientcas]
         if htpasswd:
             lines += ["auth:", "  htpasswd:", "    realm: e2e-realm", "    path: %s" % htpasswd]
         self.config = os.path.join(workdir, "config.yml")
@@ -294,6 +296,23 @@ def self_signed_cert(workdir):
                     "-addext", "subjectAltName=IP:127.0.0.1", "-addext", "basicConstraints=critical,CA:TRUE"],
                    check=True, capture_output=True)
     return crt, key
+
+
+def client_cert(workdir):
+    """A client CA and a client certificate it signed: (ca.crt, client.crt, client.key)."""
+    ca, cakey = os.path.join(workdir, "clientca.crt"), os.path.join(workdir, "clientca.key")
+    crt, key, csr = (os.path.join(workdir, n) for n in ("client.crt", "client.key", "client.csr"))
+    run = lambda *a: subprocess.run(list(a), check=True, capture_output=True)
+    run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+        cakey, "-out", ca, "-days", "2", "-subj", "/CN=e2e client CA", "-addext", "basicConstraints=critical,CA:TRUE")
+    run("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out",
+        csr, "-subj", "/CN=coracle-node")
+    ext = os.path.join(workdir, "client.ext")
+    with open(ext, "w") as f:
+        f.write("extendedKeyUsage=clientAuth\n")
+    run("openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", cakey, "-CAcreateserial", "-out", crt, "-days",
+        "2", "-extfile", ext)
+    return ca, crt, key
 
 
 # ---- a fake registry for auth flows and faults ----

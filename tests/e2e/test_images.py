@@ -329,6 +329,33 @@ def test_tls_registry(node, netns, images):
         it.rmtree(workdir)
 
 
+def test_tls_client_certificate(node, netns, images):
+    """configs.<host>.tls.cert_file/key_file: a registry that requires a client certificate."""
+    workdir = tempfile.mkdtemp(prefix="coracle-registry-mtls-")
+    crt, key = it.self_signed_cert(workdir)
+    clientca, ccrt, ckey = it.client_cert(workdir)
+    reg = it.DockerRegistry(workdir, tls=(crt, key), clientcas=clientca).start()
+    try:
+        import ssl
+        ctx = ssl.create_default_context(cafile=crt)
+        ctx.load_cert_chain(ccrt, ckey)
+        it.RegistryClient(reg.url, context=ctx).push_image("mtls/app", "1", images.one)
+        ref = reg.host + "/mtls/app:1"
+        mirror = 'mirrors:\n  "%s":\n    endpoint: ["https://%s"]\n' % (reg.host, reg.host)
+        # Trusting the server is not enough: without a client certificate the handshake is refused.
+        node.set_registries(mirror + 'configs:\n  "%s":\n    tls: {ca_file: "%s"}\n' % (reg.host, crt))
+        err = node.fail("pull", ref)
+        assert ref in err and "tls.cert_file" in err, err
+        assert not node.run("ls").stdout.count("mtls/app")
+        node.set_registries(mirror + 'configs:\n  "%s":\n    tls: {ca_file: "%s", cert_file: "%s", key_file: "%s"}\n'
+                            % (reg.host, crt, ccrt, ckey))
+        node.run("pull", ref)
+        assert node.image(ref)["id"] == images.one.config_digest
+    finally:
+        reg.stop()
+        it.rmtree(workdir)
+
+
 def test_bearer_token_and_redirects(node, netns, images):
     fake = it.FakeRegistry(bearer=True, credentials=("robot$ci", "t0ken"), redirect=True).start()
     try:

@@ -4,7 +4,7 @@ sees: the Node's podCIDR from --cluster-cidr, pods' IPs from it (kubectl get -o 
 client→pod (forwarding through the node), the address freed and reused after a delete, pods keeping their
 addresses and connectivity over a kill -9 of the server, a hostNetwork pod on the node's address, and
 `coracle uninstall` removing the bridge, veths, the nft table `ip coracle` and the sysctls it changed while
-leaving another tool's bridge and table alone."""
+leaving another tool's bridge and table alone, and `coracle server --cleanup-on-exit` doing the same on SIGTERM."""
 import ipaddress
 import json
 import os
@@ -275,3 +275,69 @@ def test_uninstall_removes_only_ours(node):
     for p in pods:
         assert not os.path.exists(netns_of(p))
     assert not os.path.exists(node.data_dir)
+
+
+def _sysctl(name):
+    with open("/proc/sys/net/ipv4/" + name) as f:
+        return f.read().strip()
+
+
+def _set_sysctl(name, value):
+    with open("/proc/sys/net/ipv4/" + name, "w") as f:
+        f.write(value)
+
+
+def test_cleanup_on_exit(client_netns, request):
+    """`coracle server --cleanup-on-exit`: SIGTERM stops the pods and leaves nothing of the pod network behind
+    (bridge, veths, pod namespaces, routes, table ip coracle), with the sysctls it changed back to what they
+    were; the data directory (images, store) stays. Runs after the module's node was uninstalled."""
+    for name in ("conf/all/route_localnet", "ip_forward"):
+        _set_sysctl(name, "0")
+    workdir = tempfile.mkdtemp(prefix="coracle-net-clean-")
+    c = Cluster(workdir, port=6473, agent=True,
+                extra_args=["--pod-log-dir", os.path.join(workdir, "pod-logs"), "--node-ip", NODE_IP,
+                            "--cleanup-on-exit"])
+    archive = os.path.join(workdir, "busybox.tar")
+    img = it.Image([it.Layer(it.tar_entries(it.busybox_entries()))], cmd=("/bin/sh",))
+    it.oci_archive(archive, [(img, {"io.containerd.image.name": IMAGE})])
+    coracle("images", "import", "--data-dir", c.data_dir, archive)
+    c.start()
+
+    def finish():
+        try:
+            c.stop()
+        finally:
+            coracle("uninstall", "--data-dir", c.data_dir, check=False)
+            reports = c.sanitizer_report()
+            log = c.read_log()
+            if not os.environ.get("CORACLE_KEEP"):
+                shutil.rmtree(workdir, ignore_errors=True)
+            assert not reports, "sanitizer reports:\n" + "\n".join(reports) + "\n" + log[-8000:]
+    request.addfinalizer(finish)
+    pod = web("clean-a")
+    pod["metadata"]["labels"] = {"app": "clean"}
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "clean", "namespace": "default"},
+           "spec": {"selector": {"app": "clean"}, "ports": [{"port": 80, "targetPort": 8080}]}}
+    c.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": [pod, svc]}))
+    p = running(c, "clean-a")
+    assert "hello from busybox httpd" in http_get("http://%s:8080/" % p["status"]["podIP"])
+    cip = c.kubectl_json("get", "svc", "clean")["spec"]["clusterIP"]
+    wait_for(lambda: p["status"]["podIP"] in sh("nft", "list", "table", "ip", "coracle").stdout, timeout=20,
+             what="the Service's endpoint in table ip coracle")
+    assert cip in sh("nft", "list", "table", "ip", "coracle").stdout
+    veths = [line.split(":")[1].strip().split("@")[0]
+             for line in sh("ip", "-o", "link", "show", "master", "coracle0").stdout.splitlines()]
+    assert len(veths) == 1, veths
+    assert _sysctl("conf/all/route_localnet") == "1" and _sysctl("ip_forward") == "1"
+
+    assert c.stop() == 0
+    log = c.read_log()
+    assert "node network cleaned up" in log, log[-4000:]
+    links = sh("ip", "-o", "link", "show").stdout
+    assert "coracle0" not in links and veths[0] not in links, links
+    assert "table ip coracle" not in sh("nft", "list", "tables").stdout
+    assert "10.42.0." not in sh("ip", "-4", "route", "show").stdout
+    assert not os.path.exists(netns_of(p))
+    assert _try(http_get, "http://%s:8080/" % p["status"]["podIP"]) is None
+    assert _sysctl("conf/all/route_localnet") == "0" and _sysctl("ip_forward") == "0"
+    assert os.path.isdir(c.data_dir)  # images and the store stay

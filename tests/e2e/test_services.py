@@ -5,7 +5,8 @@ on the node's network (node address 192.168.77.1). Services without a selector g
 by the test, so readiness is exactly what the test says. Checked as a user sees it: answers through
 ClusterIP, NodePort (client and 127.0.0.1), externalIPs and LoadBalancer (EXTERNAL-IP in kubectl get svc),
 spread over ready endpoints only, session affinity, fast refusal without endpoints, a backend reaching its
-own Service (hairpin), UDP, deletion, rule convergence time, and kill -9 + restart."""
+own Service (hairpin), UDP (and its stale conntrack entries cleaned up when an endpoint changes), a
+LoadBalancer without nodePorts, deletion, rule convergence time, and kill -9 + restart."""
 import json
 import os
 import shutil
@@ -293,6 +294,75 @@ def test_udp_service(env):
         finally:
             s.close()
     assert wait_for(ask, timeout=10, what="UDP answer") == b"b3:ping"
+
+
+class UdpClient:
+    """One UDP socket that keeps its source port, like a long-lived DNS or game client: its datagrams share one
+    conntrack entry for as long as it keeps sending."""
+
+    def __init__(self, ip, port):
+        self.addr = (ip, port)
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.s.settimeout(0.3)
+
+    def ask(self, payload=b"x"):
+        try:
+            self.s.sendto(payload, self.addr)
+            return self.s.recvfrom(2048)[0]
+        except OSError:
+            return None
+
+    def close(self):
+        self.s.close()
+
+
+def test_udp_endpoint_replaced_flushes_conntrack(env):
+    """kube-proxy's UDP conntrack cleanup: when the endpoint a client's datagrams were DNATed to leaves the
+    Service, the stale conntrack entry is deleted, so the same socket reaches the new endpoint at once instead
+    of the old one for as long as it keeps sending (b1 stays up: without the cleanup it would keep answering)."""
+    apply(env, service("udpmove", [{"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 5353}]))
+    apply(env, endpoint_slice("udpmove", ["b1"], port=5353, proto="UDP", pname="dns"))
+    u = UdpClient(cluster_ip(env, "udpmove"), 53)
+    try:
+        assert wait_for(lambda: u.ask() == b"b1:x" or None, timeout=10, interval=0.05, what="b1 answers")
+        apply(env, endpoint_slice("udpmove", ["b2"], port=5353, proto="UDP", pname="dns"))
+        t = time.monotonic()
+        wait_for(lambda: u.ask() == b"b2:x" or None, timeout=5, interval=0.05, what="b2 answers the same socket")
+        print("UDP client moved to the new endpoint after %.3f s" % (time.monotonic() - t), file=sys.stderr)
+        for _ in range(5):
+            assert u.ask() == b"b2:x"
+    finally:
+        u.close()
+
+
+def test_udp_service_address_used_before_it_had_rules(env):
+    """Datagrams sent to a Service address before its rules exist leave an untranslated conntrack entry; when
+    the Service gets its endpoint the entry is deleted and the same socket is answered."""
+    ip = "10.43.200.53"
+    u = UdpClient(ip, 53)
+    try:
+        assert u.ask() is None  # routed to the client namespace, which has nothing there
+        apply(env, service("udplate", [{"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 5353}],
+                           clusterIP=ip))
+        apply(env, endpoint_slice("udplate", ["b3"], port=5353, proto="UDP", pname="dns"))
+        wait_for(lambda: u.ask() == b"b3:x" or None, timeout=5, interval=0.05, what="b3 answers the same socket")
+    finally:
+        u.close()
+
+
+def test_load_balancer_without_node_ports(env):
+    """spec.allocateLoadBalancerNodePorts: false: no nodePort is allocated, the load-balancer address answers."""
+    apply(env, service("lbnonp", http_port(port=8091), type="LoadBalancer", allocateLoadBalancerNodePorts=False))
+    apply(env, endpoint_slice("lbnonp", ["b4"]))
+    spec = env.kubectl_json("get", "svc", "lbnonp")["spec"]
+    assert spec["allocateLoadBalancerNodePorts"] is False and "nodePort" not in spec["ports"][0], spec
+    url = "http://%s:8091/" % NODE_IP
+    wait_answer(url, ns=env.topo.ns["client"], timeout=15)
+    assert answers(env, url, 3, ns=env.topo.ns["client"]) == {"b4": 3}
+    # A nodePort the user gives is still kept.
+    apply(env, service("lbnonp", [dict(http_port(port=8091)[0], nodePort=30991)], type="LoadBalancer",
+                       allocateLoadBalancerNodePorts=False))
+    assert env.kubectl_json("get", "svc", "lbnonp")["spec"]["ports"][0]["nodePort"] == 30991
 
 
 def table():

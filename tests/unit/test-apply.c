@@ -60,7 +60,7 @@ static void test_fieldset(void **state) {
   json_t *set = fieldset_from_object(deployment(), cfg, true);
   assert_json(set, "{'f:metadata':{'f:labels':{'f:app':{}}},'f:spec':{'f:replicas':{},'f:template':{'f:spec':"
                    "{'f:containers':{'k:{`name`:`web`}':{'.':{},'f:name':{},'f:image':{},'f:args':{},"
-                   "'f:ports':{'k:{`containerPort`:80}':{'.':{},'f:containerPort':{}}},"
+                   "'f:ports':{'k:{`containerPort`:80,`protocol`:`TCP`}':{'.':{},'f:containerPort':{}}},"
                    "'f:env':{'k:{`name`:`A`}':{'.':{},'f:name':{},'f:value':{}}}}}}}}}");
   /* Without a status subresource status is owned like the rest; explicit nulls set nothing. */
   json_t *other =
@@ -163,6 +163,37 @@ static void test_set_algebra(void **state) {
   json_decref(old), json_decref(nw), json_decref(changed), json_decref(set), json_decref(none);
 }
 
+/* Container and service ports are keyed by number and protocol, as Kubernetes' list-map-keys: the same
+ * port on TCP and UDP are two items (DNS), and a port without protocol is the TCP one the server defaulted.
+ */
+static void test_port_keys(void **state) {
+  (void)state;
+  json_t *live = parse("{'metadata':{'name':'dns'},'spec':{'template':{'spec':{'containers':[{'name':'d',"
+                       "'image':'i','ports':[{'containerPort':53,'protocol':'UDP','name':'dns'},"
+                       "{'containerPort':53,'protocol':'TCP','name':'dns-tcp'}]}]}}}}");
+  json_t *set = fieldset_from_object(deployment(), live, true);
+  char **paths = fieldset_paths(set);
+  assert_true(strv_contains(
+      paths, ".spec.template.spec.containers[name=\"d\"].ports[containerPort=53,protocol=\"UDP\"].name"));
+  assert_true(strv_contains(
+      paths, ".spec.template.spec.containers[name=\"d\"].ports[containerPort=53,protocol=\"TCP\"].name"));
+  strv_free(paths);
+  /* Re-applying only the TCP port (no protocol) updates that item and drops the UDP one this manager owned.
+   */
+  json_t *cfg = parse("{'metadata':{'name':'dns'},'spec':{'template':{'spec':{'containers':[{'name':'d',"
+                      "'image':'i','ports':[{'containerPort':53,'name':'tcp'}]}]}}}}");
+  json_t *res = apply_merge(deployment(), live, cfg, set, NULL);
+  assert_json(res, "{'metadata':{'name':'dns'},'spec':{'template':{'spec':{'containers':[{'name':'d',"
+                   "'image':'i','ports':[{'containerPort':53,'name':'tcp'}]}]}}}}");
+  const SchemaMessage *svc = schema_for_kind("", "v1", "Service");
+  json_t *s = parse("{'spec':{'ports':[{'port':53,'protocol':'UDP'},{'port':53}]}}");
+  json_t *sset = fieldset_from_object(svc, s, true);
+  assert_json(sset,
+              "{'f:spec':{'f:ports':{'k:{`port`:53,`protocol`:`UDP`}':{'.':{},'f:port':{},'f:protocol':{}},"
+              "'k:{`port`:53,`protocol`:`TCP`}':{'.':{},'f:port':{}}}}}");
+  json_decref(live), json_decref(set), json_decref(cfg), json_decref(res), json_decref(s), json_decref(sset);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fieldset),
@@ -170,6 +201,7 @@ int main(void) {
       cmocka_unit_test(test_merge_sets_and_unknown),
       cmocka_unit_test(test_conflicts),
       cmocka_unit_test(test_set_algebra),
+      cmocka_unit_test(test_port_keys),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -241,6 +241,68 @@ static void test_bad_selector(void **state) {
   assert_non_null(e.message);
 }
 
+/* Informers on one client for the same resource and options share one cache (and thread); each handle has
+ * its own handlers. */
+static void test_shared_between_handles(void **state) {
+  Fixture *f = *state;
+  const ApiResource *pods = api_resource_find("", "v1", "pods");
+  Informer *b = NULL, *other = NULL;
+  Recorder rb = {0}, rother = {0};
+  assert_int_equal(informer_new(f->client, pods, NULL, &b, NULL), 0);
+  InformerOptions o = {.ns = "a"};
+  assert_int_equal(informer_new(f->client, pods, &o, &other, NULL), 0);
+  InformerHandlers h = {.on_add = on_add, .on_update = on_update, .on_delete = on_delete, .userdata = &rb};
+  informer_add_handlers(b, &h);
+  h.userdata = &rother;
+  informer_add_handlers(other, &h);
+  replace(f, json_pack("[o]", obj("a", "p1", "1", NULL)), "1");
+  assert_int_equal(event(f, CLIENT_WATCH_MODIFIED, obj("a", "p1", "2", NULL)), 0);
+  assert_string_equal(f->rec.log.data, "add a/p1 1;update a/p1 1->2;");
+  assert_string_equal(rb.log.data, "add a/p1 1;update a/p1 1->2;");
+  assert_true(informer_has_synced(b));
+  assert_int_equal(informer_count(b), 1);
+  /* another namespace is another watch */
+  assert_null(rother.log.data);
+  assert_false(informer_has_synced(other));
+  assert_int_equal(informer_count(other), 0);
+  informer_free(other);
+  /* the cache outlives a handle */
+  informer_free(b);
+  assert_int_equal(informer_count(f->inf), 1);
+  buf_free(&rb.log);
+  buf_free(&rother.log);
+}
+
+/* A handle started on a running shared informer catches up from the cache first; a stopped handle gets
+ * nothing more while the others go on. (The server is unreachable: the thread only backs off.) */
+static void test_shared_late_start_and_stop(void **state) {
+  Fixture *f = *state;
+  assert_int_equal(informer_start(f->inf, NULL), 0);
+  replace(f, json_pack("[o,o]", obj("a", "p1", "1", NULL), obj("b", "p2", "2", NULL)), "2");
+  Informer *late = NULL;
+  Recorder rl = {0};
+  assert_int_equal(informer_new(f->client, api_resource_find("", "v1", "pods"), NULL, &late, NULL), 0);
+  InformerHandlers h = {.on_add = on_add, .on_update = on_update, .on_delete = on_delete, .userdata = &rl};
+  informer_add_handlers(late, &h);
+  /* not started yet: no events */
+  assert_int_equal(event(f, CLIENT_WATCH_ADDED, obj("a", "p3", "3", NULL)), 0);
+  assert_null(rl.log.data);
+  assert_int_equal(informer_start(late, NULL), 0);
+  assert_string_equal(rl.log.data, "add a/p1 1;add a/p3 3;add b/p2 2;");
+  assert_int_equal(informer_start(late, NULL), -EALREADY);
+  assert_int_equal(event(f, CLIENT_WATCH_DELETED, obj("b", "p2", "4", NULL)), 0);
+  assert_string_equal(rl.log.data, "add a/p1 1;add a/p3 3;add b/p2 2;delete b/p2 4;");
+  informer_stop(late);
+  assert_int_equal(informer_wait_for_sync(late, 1000), 0); /* synced before the stop */
+  assert_int_equal(event(f, CLIENT_WATCH_DELETED, obj("a", "p1", "5", NULL)), 0);
+  assert_string_equal(rl.log.data, "add a/p1 1;add a/p3 3;add b/p2 2;delete b/p2 4;");
+  assert_string_equal(f->rec.log.data, "add a/p1 1;add b/p2 2;add a/p3 3;delete b/p2 4;delete a/p1 5;");
+  assert_int_equal(informer_start(late, NULL), -EALREADY);
+  informer_free(late);
+  informer_stop(f->inf);
+  buf_free(&rl.log);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_events_in_order, setup, teardown),
@@ -251,6 +313,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_list_by_selector, setup, teardown),
       cmocka_unit_test(test_keys),
       cmocka_unit_test_setup_teardown(test_bad_selector, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_shared_between_handles, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_shared_late_start_and_stop, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

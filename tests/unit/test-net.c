@@ -369,6 +369,19 @@ static void test_podnet_node_side_live(void **state) {
                       *fwd2 = sysctl_value("/proc/sys/net/ipv4/ip_forward");
   assert_string_equal(lnet2, "0");
   assert_string_equal(fwd2, "0");
+  _cleanup_free_ char *srec = xasprintf("%s/agent/net/sysctl/net.ipv4.conf.all.route_localnet", d);
+  assert_int_equal(access(srec, F_OK), -1); /* restored records go: a later start records afresh */
+  /* The service proxy sets route_localnet through podnet_sysctl_set: recorded, so restored by uninstall. */
+  assert_int_equal(podnet_sysctl_set(d, "net.ipv4.conf.all.route_localnet", &err), 0);
+  _cleanup_free_ char *lnet3 = sysctl_value("/proc/sys/net/ipv4/conf/all/route_localnet"),
+                      *recorded = sysctl_value(srec);
+  assert_string_equal(lnet3, "1");
+  assert_string_equal(recorded, "0");
+  assert_int_equal(podnet_sysctl_set(d, "net.ipv4.tcp_syncookies", &err), -ENOENT);
+  error_reset(&err);
+  assert_int_equal(podnet_uninstall(d, NULL), 1);
+  _cleanup_free_ char *lnet4 = sysctl_value("/proc/sys/net/ipv4/conf/all/route_localnet");
+  assert_string_equal(lnet4, "0");
   rmrf(d);
 }
 

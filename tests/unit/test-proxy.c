@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <nftables/libnftables.h>
 
+#include "agent/proxy/conntrack.h"
 #include "agent/proxy/proxy.h"
 #include "agent/proxy/rules.h"
 #include "api/jsonutil.h"
@@ -252,6 +253,121 @@ static void test_udp_and_host_ports(void **state) {
   json_decref(pods);
 }
 
+/* A LoadBalancer with allocateLoadBalancerNodePorts: false has no nodePort: only its addresses answer. */
+static void test_load_balancer_without_node_ports(void **state) {
+  json_t *s = svc("lb", "10.43.0.21", "\"type\":\"LoadBalancer\",\"allocateLoadBalancerNodePorts\":false");
+  jset(s, "status", J("{\"loadBalancer\":{\"ingress\":[{\"ip\":\"192.168.77.1\"}]}}"));
+  json_t *svcs = json_pack("[o]", s);
+  json_t *slices = json_pack("[o]", slice("lb", json_pack("[o]", ep("10.42.0.11", "n1", 1, 1, 0))));
+  json_t *m = model_of(svcs, slices, NULL);
+  assert_int_equal(json_object_size(map(m, "service-nodeports")), 0);
+  assert_non_null(json_object_get(map(m, "service-ips"), "192.168.77.1 . tcp . 80"));
+  assert_non_null(json_object_get(map(m, "service-ips"), "10.43.0.21 . tcp . 80"));
+  json_decref(m);
+  json_decref(svcs);
+  json_decref(slices);
+}
+
+static json_t *udp_model(const char *const *ips, size_t n, int node_port) {
+  json_t *s = svc("dns", "10.43.0.10", node_port ? "\"type\":\"NodePort\"" : NULL);
+  json_t *p = json_array_get(jpath(s, "spec.ports"), 0);
+  jset(p, "protocol", json_string("UDP"));
+  jset(p, "name", json_string("dns"));
+  jset(p, "port", json_integer(53));
+  if (node_port)
+    jset(p, "nodePort", json_integer(node_port));
+  json_t *eps = json_array();
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new(eps, ep(ips[i], "n1", 1, 1, 0));
+  json_t *sl = slice("dns", eps);
+  json_t *sp = json_array_get(json_object_get(sl, "ports"), 0);
+  jset(sp, "protocol", json_string("UDP"));
+  jset(sp, "name", json_string("dns"));
+  jset(sp, "port", json_integer(5353));
+  json_t *svcs = json_pack("[o]", s), *slices = json_pack("[o]", sl);
+  json_t *m = model_of(svcs, slices, NULL);
+  json_decref(svcs);
+  json_decref(slices);
+  return m;
+}
+
+static bool has_entry(json_t *gone, const char *kind, const char *value) {
+  size_t i;
+  json_t *g;
+  json_array_foreach(gone, i, g) {
+    if (streq_ptr(jstr(g, kind), value))
+      return true;
+  }
+  return false;
+}
+
+/* Which conntrack entries the proxy deletes: a removed UDP endpoint's flows (cluster IP and node port), the
+ * untranslated ones of a frontend that gets its first endpoint; nothing for TCP or an unchanged model. */
+static void test_udp_conntrack_cleanup(void **state) {
+  const char *ab[] = {"10.42.0.11", "10.42.0.12"}, *b[] = {"10.42.0.12"};
+  json_t *none = udp_model(NULL, 0, 0), *two = udp_model(ab, 2, 30053), *one = udp_model(b, 1, 30053);
+  assert_int_equal(json_object_size(json_object_get(none, "udp-flows")), 0);
+  assert_non_null(json_object_get(json_object_get(two, "udp-flows"), "10.43.0.10:53>10.42.0.11:5353"));
+  assert_non_null(json_object_get(json_object_get(two, "udp-flows"), "*:30053>10.42.0.11:5353"));
+
+  json_t *gone = proxy_rules_udp_gone(two, one);
+  assert_int_equal(json_array_size(gone), 2);
+  assert_true(has_entry(gone, "flow", "10.43.0.10:53>10.42.0.11:5353"));
+  assert_true(has_entry(gone, "flow", "*:30053>10.42.0.11:5353"));
+  json_decref(gone);
+
+  gone = proxy_rules_udp_gone(none, one);
+  assert_int_equal(json_array_size(gone), 1);
+  assert_true(has_entry(gone, "frontend", "10.43.0.10:53"));
+  json_decref(gone);
+
+  gone = proxy_rules_udp_gone(one, one);
+  assert_int_equal(json_array_size(gone), 0);
+  json_decref(gone);
+
+  /* TCP Services have no flows to clean up. */
+  json_t *svcs = json_pack("[o]", svc("web", "10.43.0.20", NULL));
+  json_t *slices = json_pack("[o]", slice("web", json_pack("[o]", ep("10.42.0.11", "n1", 1, 1, 0))));
+  json_t *tcp = model_of(svcs, slices, NULL);
+  gone = proxy_rules_udp_gone(tcp, none);
+  assert_int_equal(json_array_size(gone), 0);
+  json_decref(gone);
+  json_decref(tcp);
+  json_decref(svcs);
+  json_decref(slices);
+  json_decref(none);
+  json_decref(two);
+  json_decref(one);
+}
+
+static void test_conntrack_filters(void **state) {
+  uint32_t ip;
+  uint16_t port;
+  assert_int_equal(conntrack_parse_addr("10.43.0.10:53", &ip, &port), 0);
+  assert_int_equal(ip, 0x0a2b000a);
+  assert_int_equal(port, 53);
+  assert_int_equal(conntrack_parse_addr("*:30053", &ip, &port), 0);
+  assert_int_equal(ip, 0);
+  assert_int_equal(port, 30053);
+  assert_int_equal(conntrack_parse_addr("10.43.0.10", &ip, &port), -EINVAL);
+  assert_int_equal(conntrack_parse_addr("10.43.0.10:0", &ip, &port), -EINVAL);
+  assert_int_equal(conntrack_parse_addr("x:1", &ip, &port), -EINVAL);
+
+  const uint32_t cip = 0x0a2b000a, pod = 0x0a2a000b, node = 0xc0a84d01;
+  ConntrackFilter f = {
+      .l4proto = 17, .orig_dst = cip, .orig_dport = 53, .reply_src = pod, .reply_sport = 5353};
+  assert_true(conntrack_filter_match(&f, 17, cip, 53, pod, 5353));
+  assert_false(conntrack_filter_match(&f, 6, cip, 53, pod, 5353));      /* TCP */
+  assert_false(conntrack_filter_match(&f, 17, cip, 53, pod + 1, 5353)); /* another endpoint */
+  assert_false(conntrack_filter_match(&f, 17, cip, 54, pod, 5353));     /* another Service port */
+  ConntrackFilter np = {.l4proto = 17, .orig_dport = 30053, .reply_src = pod, .reply_sport = 5353};
+  assert_true(conntrack_filter_match(&np, 17, node, 30053, pod, 5353)); /* any node address */
+  assert_false(conntrack_filter_match(&np, 17, pod, 30053, pod, 5353)); /* straight to the pod: not ours */
+  ConntrackFilter un = {.l4proto = 17, .orig_dst = cip, .orig_dport = 53, .untranslated = true};
+  assert_true(conntrack_filter_match(&un, 17, cip, 53, cip, 53));
+  assert_false(conntrack_filter_match(&un, 17, cip, 53, pod, 5353)); /* DNATed: working, kept */
+}
+
 static json_t *three_then(int n_ready) {
   json_t *eps = json_array();
   const char *ips[] = {"10.42.0.11", "10.42.0.12", "10.42.0.13"};
@@ -425,6 +541,9 @@ int main(void) {
       cmocka_unit_test(test_nodeport_external_lb),
       cmocka_unit_test(test_session_affinity),
       cmocka_unit_test(test_udp_and_host_ports),
+      cmocka_unit_test(test_load_balancer_without_node_ports),
+      cmocka_unit_test(test_udp_conntrack_cleanup),
+      cmocka_unit_test(test_conntrack_filters),
       cmocka_unit_test(test_diff_is_incremental),
       cmocka_unit_test(test_kernel_incremental_equals_full),
       cmocka_unit_test(test_servicelb_ingress),

@@ -91,3 +91,36 @@ int image_remove(ImageService *s, const char *ref, int64_t *ret_freed, Error *er
 
 /* A byte count as crictl prints image sizes ("1.25MB": base 1000, 4 significant digits). */
 void image_format_size(int64_t bytes, char buf[static 32]);
+
+/* ---- garbage collection policy (gc.c; the kubelet's imageGCHigh/LowThresholdPercent, imageMinimumGCAge)
+ * ---- */
+typedef struct ImageGcPolicy {
+  int high_percent;    /* act when disk usage >= this (100 disables) */
+  int low_percent;     /* then free down to this usage */
+  int64_t min_age_sec; /* never delete an image first seen less than this ago */
+} ImageGcPolicy;
+
+/* One stored image as the collector sees it. */
+typedef struct ImageGcItem {
+  const char *id;     /* the image ID (config digest) */
+  int64_t size;       /* bytes it holds (ImageInfo.size) */
+  int64_t first_seen; /* unix seconds: when the collector first saw it */
+  int64_t last_used;  /* unix seconds: when a container last used it (first_seen if never) */
+  bool in_use;        /* a container of this node (running or exited) uses it */
+} ImageGcItem;
+
+typedef struct ImageGcResult {
+  bool triggered;    /* usage reached the high threshold */
+  int usage_percent; /* 100 - available * 100 / capacity */
+  int64_t to_free;   /* bytes to free to come back to the low threshold */
+  int64_t freed;     /* bytes of the images chosen */
+} ImageGcResult;
+
+/* Rejects thresholds the kubelet rejects (each within 0..100, low < high unless high is 100). */
+int image_gc_check_thresholds(int high, int low, Error *err);
+
+/* Chooses the images to delete: none while usage < high; else unused images old enough, least recently
+ * used first, until freed >= to_free. order (room for n) receives the chosen items' indices in deletion
+ * order; returns how many. res->freed < res->to_free afterwards means the collector cannot free enough. */
+size_t image_gc_plan(const ImageGcPolicy *p, uint64_t capacity, uint64_t available, const ImageGcItem *items,
+                     size_t n, int64_t now, size_t *order, ImageGcResult *res);

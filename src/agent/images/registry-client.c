@@ -232,6 +232,13 @@ static int perform(RegistryClient *c, const char *method, const char *url, const
     break;
   default:
     code = -EIO; /* retried by the puller */
+    /* A TLS 1.3 server that wants a client certificate asks after the handshake and then drops the
+     * connection: GnuTLS reports a failed send or receive. */
+    if (startswith(url, "https://") && !c->tls.cert_file &&
+        (strstr(why, "push function") || strstr(why, "pull function") || strstr(why, "alert") ||
+         strstr(why, "certificate")))
+      hint = " (if the registry requires a client certificate, set tls.cert_file and tls.key_file for it in "
+             "registries.yaml)";
   }
   return error_set(err, code, NULL, "%s %s: %s%s", method, url, why, hint);
 }

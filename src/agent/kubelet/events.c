@@ -70,24 +70,29 @@ void kubelet_event(Kubelet *k, const char *ns, const char *name, const char *uid
   Error e = ERROR_INIT;
   if (prev) {
     _cleanup_json_ json_t *patch = json_pack("{s:I,s:s}", "count", (json_int_t)count, "lastTimestamp", ts);
-    if (client_patch(k->client, er, ns, prev, NULL, CLIENT_PATCH_MERGE, patch, NULL, &e) >= 0)
+    if (client_patch(k->client, er, ns ? ns : "default", prev, NULL, CLIENT_PATCH_MERGE, patch, NULL, &e) >=
+        0)
       return;
     error_reset(&e); /* expired or deleted: record it anew */
   }
   uint64_t r;
   random_bytes(&r, sizeof r);
   _cleanup_free_ char *evname = xasprintf("%s.%016llx", name, (unsigned long long)r);
-  json_t *involved = json_pack("{s:s,s:s,s:s,s:s,s:s}", "apiVersion", "v1", "kind", "Pod", "namespace", ns,
-                               "name", name, "uid", uid ?: "");
+  /* ns NULL: an event about this Node (the kubelet's nodeRef: uid = the node's name, events in default). */
+  json_t *involved = ns ? json_pack("{s:s,s:s,s:s,s:s,s:s}", "apiVersion", "v1", "kind", "Pod", "namespace",
+                                    ns, "name", name, "uid", uid ?: "")
+                        : json_pack("{s:s,s:s,s:s,s:s}", "apiVersion", "v1", "kind", "Node", "name", name,
+                                    "uid", uid ?: name);
+  const char *evns = ns ? ns : "default";
   if (field_path)
     json_object_set_new(involved, "fieldPath", json_string(field_path));
   const char *node = k->opts.node_name;
   _cleanup_json_ json_t *obj = json_pack(
       "{s:s,s:s,s:{s:s,s:s},s:o,s:s,s:s,s:s,s:{s:s,s:s},s:s,s:s,s:i,s:s,s:s}", "apiVersion", "v1", "kind",
-      "Event", "metadata", "name", evname, "namespace", ns, "involvedObject", involved, "reason", reason,
+      "Event", "metadata", "name", evname, "namespace", evns, "involvedObject", involved, "reason", reason,
       "message", msg, "type", type, "source", "component", "kubelet", "host", node, "firstTimestamp", ts,
       "lastTimestamp", ts, "count", 1, "reportingComponent", "kubelet", "reportingInstance", node);
-  if (client_create(k->client, er, ns, obj, NULL, &e) < 0) {
+  if (client_create(k->client, er, evns, obj, NULL, &e) < 0) {
     log_debug("kubelet", "msg=\"creating event failed\" pod=%s/%s reason=%s err=\"%s\"", ns, name, reason,
               e.message ?: "");
     error_reset(&e);

@@ -17,7 +17,8 @@ typedef struct KubeletEvents KubeletEvents;
 KubeletEvents *kubelet_events_new(void);
 void kubelet_events_free(KubeletEvents *ev);
 
-/* Records an event about pod (ns, name, uid); field_path may be NULL (the pod itself). type is "Normal" or
+/* Records an event about pod (ns, name, uid), or about this Node when ns is NULL (name = the node);
+ * field_path may be NULL (the pod itself). type is "Normal" or
  * "Warning". */
 void kubelet_event(Kubelet *k, const char *ns, const char *name, const char *uid, const char *field_path,
                    const char *type, const char *reason, const char *fmt, ...) _printf_(8, 9);

@@ -117,9 +117,13 @@ struct Kubelet {
   pthread_mutex_t stop_lock;
   pthread_cond_t stop_cond;
   bool stopping;
-  void *stats_daemon; /* statsserver.c: the HTTPS endpoint (struct MHD_Daemon) */
-  char *stats_tls[3]; /* its certificate, key and trusted CA (PEM), alive as long as the daemon */
-  PodNet *net;        /* the pod network (network.c) */
+  void *stats_daemon;    /* statsserver.c: the HTTPS endpoint (struct MHD_Daemon) */
+  char *stats_tls[3];    /* its certificate, key and trusted CA (PEM), alive as long as the daemon */
+  PodNet *net;           /* the pod network (network.c) */
+  json_t *image_gc_seen; /* imagegc.c (node thread): image ID -> {first, last} seen/used, unix seconds */
+  bool image_gc_failed_before; /* imagegc.c: the last pass could not free enough */
+  /* storage.c: the local-path provisioner and the claims' cache, or NULL */
+  struct KubeletStorage *storage;
 };
 
 /* ---- status.c: pure functions, unit-tested ---- */
@@ -174,6 +178,9 @@ int kubelet_stats_server_start(Kubelet *k, int port, Error *err);
 void kubelet_stats_server_stop(Kubelet *k);
 
 /* ---- node.c ---- */
+/* One image garbage collection pass (imagegc.c); on the node thread. Returns how many images it removed. */
+size_t kubelet_image_gc(Kubelet *k);
+
 /* The kubelet's nodeStatusMaxImages: how many images node.status.images lists. */
 #define KUBELET_NODE_MAX_IMAGES 50
 /* node.status.images from the image store's list (pure; unit-tested). */

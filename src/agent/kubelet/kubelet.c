@@ -6,6 +6,7 @@
 
 #include "agent/kubelet/dnsconfig.h"
 #include "agent/kubelet/kubelet-internal.h"
+#include "agent/kubelet/storage.h"
 #include "api/jsonutil.h"
 #include "base/log.h"
 #include "config.h"
@@ -72,6 +73,7 @@ static void free_opts(KubeletOptions *o) {
   free((char *)o->cluster_domain);
   free((char *)o->cluster_cidr);
   free((char *)o->dns_bind_address);
+  free((char *)o->storage_path);
 }
 
 static char *dup_or(const char *s, const char *def) {
@@ -101,6 +103,7 @@ void kubelet_stop(Kubelet *k) {
     workqueue_free(k->queue);
   }
   informer_free(k->pods);
+  kubelet_storage_free(k->storage); /* storage.c: after the workers, which read its caches */
   kubelet_prober_free(k->prober);
   kubelet_events_free(k->events);
   for (size_t i = 0; i < k->n_table; i++)
@@ -109,6 +112,7 @@ void kubelet_stop(Kubelet *k) {
   image_service_free(k->images);
   runtime_config_done(&k->rt);
   podnet_free(k->net);
+  json_decref(k->image_gc_seen);
   free(k->runc_version);
   free(k->node_ip);
   free_opts(&k->opts);
@@ -138,11 +142,16 @@ int kubelet_start(Client *c, const KubeletOptions *opts, Kubelet **ret, Error *e
       .cluster_dns = dup_or(opts->cluster_dns, "10.43.0.10"),
       .cluster_domain = dup_or(opts->cluster_domain, "cluster.local"),
       .cluster_cidr = dup_or(opts->cluster_cidr, "10.42.0.0/16"),
+      .storage_path = dup_or(opts->storage_path, NULL),
       .dns_bind_address = dup_or(opts->dns_bind_address, NULL),
       .dns_port = opts->dns_port,
       .pod_max_pids = opts->pod_max_pids,
       .container_log_max_size = opts->container_log_max_size,
       .container_log_max_files = opts->container_log_max_files,
+      .image_gc_high_percent = opts->image_gc_high_percent,
+      .image_gc_low_percent = opts->image_gc_low_percent,
+      .image_minimum_gc_age_sec = opts->image_minimum_gc_age_sec,
+      .image_gc_period_sec = opts->image_gc_period_sec,
   };
   k->node_ip = k->opts.node_ip ? xstrdup(k->opts.node_ip) : kubelet_detect_node_ip();
   /* Declared before the first goto: the cleanup at `fail` must never see an uninitialised pointer. */
@@ -181,6 +190,12 @@ int kubelet_start(Client *c, const KubeletOptions *opts, Kubelet **ret, Error *e
   k->queue = workqueue_new("kubelet-pods");
   k->events = kubelet_events_new();
   k->prober = kubelet_prober_new(k);
+  {
+    _cleanup_error_ Error ste = ERROR_INIT;
+    if (kubelet_storage_start(k, &ste) < 0) /* storage.c: the local-path provisioner */
+      log_warn("kubelet", "msg=\"local-path provisioner not started\" err=\"%s\"",
+               ste.message ? ste.message : "");
+  }
   InformerHandlers h = {.on_add = enqueue, .on_update = on_update, .on_delete = enqueue, .userdata = k};
   informer_add_handlers(k->pods, &h);
   for (size_t i = 0; i < KUBELET_WORKERS; i++) {

@@ -25,12 +25,20 @@ typedef struct KubeletOptions {
       *dns_bind_address;    /* the cluster DNS server's address (src/agent/dns); NULL = the first node IP */
   int dns_port;             /* its port: 0 = 53, < 0 = no DNS server on this node */
   const char *cluster_cidr; /* the pod network of the cluster; NULL = 10.42.0.0/16 */
+  const char *storage_path; /* local-path volumes (--default-local-storage-path); NULL = DATA_DIR/storage */
 
   /* The runtime (src/agent/runtime): pids.max of each pod cgroup, <= 0 = unlimited (--pod-max-pids -1);
    * CRI log rotation (logrotate.h): bytes, 0 = 10Mi, and files kept per container log, 0 = 5. */
   int64_t pod_max_pids;
   int64_t container_log_max_size;
   int container_log_max_files;
+
+  /* Image garbage collection (imagegc.c): the kubelet's imageGCHigh/LowThresholdPercent (high 0 = the
+   * defaults 85 and 80 with a minimum age of 2 min; high 100 = never), imageMinimumGCAge, and the period
+   * of the pass (0 = 5 min). */
+  int image_gc_high_percent, image_gc_low_percent;
+  int64_t image_minimum_gc_age_sec;
+  int64_t image_gc_period_sec;
 } KubeletOptions;
 
 /* Starts the agent on c (which must outlive it): registers the Node and starts the threads. */

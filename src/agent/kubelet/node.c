@@ -256,7 +256,9 @@ static void renew_lease(Kubelet *k) {
 
 void *kubelet_node_thread(void *arg) {
   Kubelet *k = arg;
-  uint64_t last_status = now_monotonic_usec();
+  uint64_t last_status = now_monotonic_usec(), last_gc = last_status;
+  uint64_t gc_period_usec =
+      (uint64_t)(k->opts.image_gc_period_sec > 0 ? k->opts.image_gc_period_sec : 300) * 1000000ull;
   bool registered = true;
   pthread_mutex_lock(&k->stop_lock);
   while (!k->stopping) {
@@ -272,10 +274,18 @@ void *kubelet_node_thread(void *arg) {
       }
       last_status = now_monotonic_usec();
     }
+    if (now_monotonic_usec() - last_gc >= gc_period_usec) {
+      if (kubelet_image_gc(k) > 0 && patch_node_status(k, &err) < 0) /* status.images at once */
+        error_reset(&err);
+      last_gc = now_monotonic_usec();
+    }
     pthread_mutex_lock(&k->stop_lock);
     struct timespec until;
     clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += NODE_LEASE_RENEW_SEC;
+    /* A short image GC period (tests) wakes the thread as often; the lease is renewed each time. */
+    until.tv_sec += (uint64_t)NODE_LEASE_RENEW_SEC * 1000000ull < gc_period_usec
+                        ? NODE_LEASE_RENEW_SEC
+                        : (time_t)(gc_period_usec / 1000000ull);
     while (!k->stopping && pthread_cond_timedwait(&k->stop_cond, &k->stop_lock, &until) == 0)
       ;
   }

@@ -1,6 +1,6 @@
 /* The agent's own HTTPS endpoint (the kubelet's port, 10250, advertised in the Node's
- * status.daemonEndpoints): GET /stats/summary (stats.c's document) and /healthz, on libmicrohttpd with
- * GnuTLS like the API server.
+ * status.daemonEndpoints): GET /stats/summary (stats.c's document), /containerLogs/NS/POD/CONTAINER
+ * (logserver.c) and /healthz, on libmicrohttpd with GnuTLS like the API server.
  *
  * Authentication: a client certificate signed by the cluster CA is required (the API server's clients have
  * one); anything else gets 401, as a kubelet without anonymous access answers. There is no authorization
@@ -9,12 +9,14 @@
  * DATA_DIR/server/tls, whose SANs are this node's name and addresses; a separate agent would need one
  * issued to it (not written yet), so without those files the endpoint is not started.
  *
- * Threads: libmicrohttpd's one polling thread; each request reads the informer cache and the cgroups. */
+ * Threads: libmicrohttpd's listener and one thread per connection (a log stream holds its thread); each
+ * request reads the informer cache and the cgroups or the log files. */
 #include <errno.h>
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
 #include "agent/kubelet/kubelet-internal.h"
+#include "agent/kubelet/logserver.h"
 #include "api/jsonutil.h"
 #include "base/log.h"
 #include "client/httpc.h"
@@ -58,6 +60,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return respond(conn, 405, "text/plain; charset=utf-8", xstrdup("405 method not allowed"));
   if (streq(url, "/healthz"))
     return respond(conn, 200, "text/plain; charset=utf-8", xstrdup("ok"));
+  if (startswith(url, "/containerLogs/")) /* logserver.c */
+    return kubelet_logserver_handle(k, conn, url);
   if (streq(url, "/stats/summary") || streq(url, "/stats/summary/")) {
     _cleanup_json_ json_t *summary = kubelet_stats_summary(k);
     return respond(conn, 200, "application/json", json_compact(summary));
@@ -78,12 +82,15 @@ int kubelet_stats_server_start(Kubelet *k, int port, Error *err) {
   k->stats_tls[0] = TAKE_PTR(crt);
   k->stats_tls[1] = TAKE_PTR(key);
   k->stats_tls[2] = TAKE_PTR(ca);
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG | MHD_USE_POLL;
-  struct MHD_Daemon *d = MHD_start_daemon(
-      flags, (uint16_t)port, NULL, NULL, on_request, k, MHD_OPTION_HTTPS_MEM_KEY, k->stats_tls[1],
-      MHD_OPTION_HTTPS_MEM_CERT, k->stats_tls[0], MHD_OPTION_HTTPS_MEM_TRUST, k->stats_tls[2],
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-      MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+  /* A thread per connection: a `kubectl logs -f` stream (logserver.c) blocks its connection's thread. */
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_TLS |
+                   MHD_USE_ERROR_LOG | MHD_USE_POLL;
+  struct MHD_Daemon *d =
+      MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, k, MHD_OPTION_HTTPS_MEM_KEY,
+                       k->stats_tls[1], MHD_OPTION_HTTPS_MEM_CERT, k->stats_tls[0],
+                       MHD_OPTION_HTTPS_MEM_TRUST, k->stats_tls[2], MHD_OPTION_CONNECTION_TIMEOUT,
+                       (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_THREAD_STACK_SIZE,
+                       (size_t)(512 * 1024), MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
   if (!d)
     return error_set(err, -EADDRINUSE, NULL, "cannot listen on port %d", port);
   k->stats_daemon = d;

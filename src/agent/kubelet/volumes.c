@@ -9,7 +9,9 @@
 #include <time.h>
 
 #include "agent/kubelet/env.h"
+#include "agent/kubelet/fsgroup.h"
 #include "agent/kubelet/kubelet-internal.h"
+#include "agent/kubelet/storage.h"
 #include "agent/kubelet/volumes.h"
 #include "api/jsonutil.h"
 #include "api/quantity.h"
@@ -436,6 +438,7 @@ typedef enum VolumeKind {
   VOL_SECRET,
   VOL_DOWNWARD,
   VOL_PROJECTED,
+  VOL_PVC, /* storage.c: the bound volume's host path */
   _VOL_MAX,
   VOL_INVALID = -1,
 } VolumeKind;
@@ -449,6 +452,7 @@ static const struct {
     [VOL_SECRET] = {"secret", "kubernetes.io~secret"},
     [VOL_DOWNWARD] = {"downwardAPI", "kubernetes.io~downward-api"},
     [VOL_PROJECTED] = {"projected", "kubernetes.io~projected"},
+    [VOL_PVC] = {"persistentVolumeClaim", NULL},
 };
 
 static VolumeKind volume_kind(json_t *vol) {
@@ -571,6 +575,11 @@ static int sync_volume(Kubelet *k, KubeletPod *kp, json_t *pod, json_t *vol, Err
   json_t *src = json_object_get(vol, volume_kinds[kind].field);
   if (kind == VOL_HOST_PATH)
     return volume_host_path_check(jstr(src, "path") ?: "", jstr(src, "type"), err);
+  if (kind == VOL_PVC) {
+    _cleanup_free_ char *path = NULL;
+    bool ro;
+    return kubelet_pvc_path(k, ns, src, !kp->volumes_ready, &path, &ro, err);
+  }
   _cleanup_free_ char *dir = volume_dir(k, kp->uid, kind, name);
   bool existed = access(dir, F_OK) == 0;
   int rc = mkdir_p(dir, kind == VOL_EMPTY_DIR ? 0777 : 0755);
@@ -579,9 +588,10 @@ static int sync_volume(Kubelet *k, KubeletPod *kp, json_t *pod, json_t *vol, Err
   if (kind == VOL_EMPTY_DIR) {
     if (!existed)
       chmod(dir, 0777); /* whatever the umask: any user of the pod may write there */
-    if (streq_ptr(jstr(src, "medium"), "Memory"))
-      return ensure_tmpfs(dir, memory_volume_size(pod, src), err);
-    return 0;
+    if (streq_ptr(jstr(src, "medium"), "Memory") &&
+        (rc = ensure_tmpfs(dir, memory_volume_size(pod, src), err)) < 0)
+      return rc;
+    return existed ? 0 : volume_pod_apply_fsgroup(pod, dir, false, err); /* fsgroup.c: once, at creation */
   }
   /* Secrets and pod data never touch the disk, as in Kubernetes; ConfigMaps do. */
   if (kind != VOL_CONFIGMAP && (rc = ensure_tmpfs(dir, 0, err)) < 0)
@@ -595,10 +605,13 @@ static int sync_volume(Kubelet *k, KubeletPod *kp, json_t *pod, json_t *vol, Err
     rc = projected_payload(k, pod, src, &p, err);
   if (rc < 0)
     return rc;
+  volume_pod_fsgroup_payload(pod, &p); /* fsgroup.c: group-readable files under an fsGroup */
   bool changed = false;
   rc = volume_atomic_write(dir, &p, &changed, err);
   if (rc >= 0 && changed && existed)
     log_info("kubelet", "pod=%s/%s volume=%s msg=\"volume contents updated\"", kp->ns, kp->name, name);
+  if (rc >= 0 && (changed || !existed))
+    rc = volume_pod_apply_fsgroup(pod, dir, true, err);
   return rc;
 }
 
@@ -666,8 +679,17 @@ static int mount_source(Kubelet *k, KubeletPod *kp, json_t *vol, json_t *vm, con
   const char *vname = jstr(vol, "name") ?: "";
   if (kind == VOL_INVALID)
     return error_set(err, -EOPNOTSUPP, NULL, "volume type %s is not supported yet", volume_source_name(vol));
-  _cleanup_free_ char *base =
-      kind == VOL_HOST_PATH ? xstrdup(jstr(vol, "hostPath.path") ?: "") : volume_dir(k, kp->uid, kind, vname);
+  _cleanup_free_ char *base = NULL;
+  bool claim_ro;
+  if (kind == VOL_PVC) {
+    int rc = kubelet_pvc_path(k, kp->ns, json_object_get(vol, "persistentVolumeClaim"), false, &base,
+                              &claim_ro, err);
+    if (rc < 0)
+      return rc;
+  } else {
+    base = kind == VOL_HOST_PATH ? xstrdup(jstr(vol, "hostPath.path") ?: "")
+                                 : volume_dir(k, kp->uid, kind, vname);
+  }
   const char *sub = jstr(vm, "subPath");
   _cleanup_free_ char *expanded = NULL;
   if (!isempty(jstr(vm, "subPathExpr"))) { /* $(VAR) from the container's environment */
@@ -690,7 +712,7 @@ static int mount_source(Kubelet *k, KubeletPod *kp, json_t *vol, json_t *vm, con
     return error_set(err, -EINVAL, NULL,
                      "failed to prepare subPath for volumeMount \"%s\" of container \"%s\"", vname, ctr);
   _cleanup_free_ char *path = xasprintf("%s/%s", base, sub);
-  if ((kind == VOL_EMPTY_DIR || kind == VOL_HOST_PATH) && access(path, F_OK) < 0)
+  if ((kind == VOL_EMPTY_DIR || kind == VOL_HOST_PATH || kind == VOL_PVC) && access(path, F_OK) < 0)
     mkdir_p(path, 0755);
   char rbase[PATH_MAX], rpath[PATH_MAX];
   if (!realpath(base, rbase) || !realpath(path, rpath))
@@ -730,7 +752,8 @@ int kubelet_volume_mounts(Kubelet *k, KubeletPod *kp, json_t *pod, json_t *spec_
     }
     VolumeKind kind = volume_kind(vol);
     bool ro = json_is_true(json_object_get(vm, "readOnly")) || kind == VOL_CONFIGMAP || kind == VOL_SECRET ||
-              kind == VOL_DOWNWARD || kind == VOL_PROJECTED;
+              kind == VOL_DOWNWARD || kind == VOL_PROJECTED ||
+              (kind == VOL_PVC && json_is_true(jpath(vol, "persistentVolumeClaim.readOnly")));
     /* A user's mount over /etc/hosts and friends replaces the pod's own. */
     for (size_t j = 0; j < n_base; j++)
       if (m[j].destination && streq(m[j].destination, dest)) {

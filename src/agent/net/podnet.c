@@ -91,15 +91,15 @@ static char *read_trimmed(const char *path) {
   return s;
 }
 
-/* Sets a sysctl of the caller's namespace, recording its value before our first change. */
-static int set_sysctl(PodNet *n, size_t i, Error *err) {
+/* Sets sysctl i of the caller's namespace, recording its value under dir/sysctl before our first change. */
+static int sysctl_set_recorded(const char *dir, size_t i, Error *err) {
   _cleanup_free_ char *cur = read_trimmed(sysctls[i].path);
   if (!cur)
     return error_set(err, -errno, NULL, "cannot read %s: %s", sysctls[i].path, strerror(errno));
   if (streq(cur, sysctls[i].value))
     return 0;
-  _cleanup_free_ char *dir = xasprintf("%s/sysctl", n->dir), *rec = xasprintf("%s/%s", dir, sysctls[i].name);
-  mkdir_p(dir, 0700);
+  _cleanup_free_ char *sdir = xasprintf("%s/sysctl", dir), *rec = xasprintf("%s/%s", sdir, sysctls[i].name);
+  mkdir_p(sdir, 0700);
   if (access(rec, F_OK) != 0 && write_file_atomic(rec, cur, strlen(cur), 0600) < 0)
     return error_set(err, -EIO, NULL, "cannot record %s", rec);
   _cleanup_close_ int fd = open(sysctls[i].path, O_WRONLY | O_CLOEXEC);
@@ -108,6 +108,20 @@ static int set_sysctl(PodNet *n, size_t i, Error *err) {
                      strerror(errno));
   log_info(COMPONENT, "sysctl=%s value=%s was=%s", sysctls[i].name, sysctls[i].value, cur);
   return 0;
+}
+
+static int set_sysctl(PodNet *n, size_t i, Error *err) {
+  return sysctl_set_recorded(n->dir, i, err);
+}
+
+int podnet_sysctl_set(const char *data_dir, const char *name, Error *err) {
+  for (size_t i = 0; i < ELEMENTSOF(sysctls); i++) {
+    if (streq(sysctls[i].name, name)) {
+      _cleanup_free_ char *dir = xasprintf("%s/agent/net", data_dir);
+      return sysctl_set_recorded(dir, i, err);
+    }
+  }
+  return error_set(err, -ENOENT, NULL, "%s is not a sysctl the pod network knows how to restore", name);
 }
 
 /* The bridge with the gateway address, up; its link returned. */
@@ -442,6 +456,7 @@ int podnet_uninstall(const char *data_dir, FILE *out) {
     _cleanup_close_ int fd = open(sysctls[i].path, O_WRONLY | O_CLOEXEC);
     if (fd >= 0 && write(fd, orig, strlen(orig)) == (ssize_t)strlen(orig)) {
       say(out, "restored %s=%s", sysctls[i].name, orig);
+      unlink(rec); /* the data directory may stay (--cleanup-on-exit): a later start records afresh */
       removed++;
     }
   }

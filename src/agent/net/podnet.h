@@ -12,7 +12,8 @@
  * On disk, DATA_DIR/agent/net/:
  *   config.json     {"bridge","podCIDR","clusterCIDR","gateway","mtu"} once the node is configured
  *   ipam/<ip>       the pod uid holding the address (ipam.h)
- *   sysctl/<name>   a sysctl's value before we first changed it (restored by `coracle uninstall`)
+ *   sysctl/<name>   a sysctl's value before we first changed it (restored by `coracle uninstall` and
+ *                   `coracle server --cleanup-on-exit`, which then removes the record)
  *   routes/<a.b.c.d_n>  a route we added to another node's podCIDR, holding the gateway (multi-node)
  *
  * Multi-node: each node routes the other nodes' podCIDRs via their node IPs (podnet_route_set/del); the
@@ -56,6 +57,12 @@ void podnet_teardown_pod(PodNet *n, const char *uid);
 /* At agent start: frees addresses (and veths) of pods that have no directory under pods_dir any more (a
  * `coracle killall`, a crash between removal and release). Returns how many were freed. */
 int podnet_reconcile(PodNet *n, const char *pods_dir);
+
+/* Sets one of the node-wide sysctls the pod network manages ("net.ipv4.ip_forward",
+ * "net.ipv4.conf.all.route_localnet") to its wanted value, recording the value before our first change under
+ * DATA_DIR/agent/net/sysctl so that podnet_uninstall restores it. For other components that need one (the
+ * service proxy). -ENOENT for a sysctl not in the list. */
+int podnet_sysctl_set(const char *data_dir, const char *name, Error *err);
 
 /* A route to another node's podCIDR via its node IP, recorded for uninstall (replaces one to the same
  * CIDR). */

@@ -3,11 +3,14 @@
  * holds); `lock` guards the dirty flag, the change timestamps, the stop flag and the stats. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <nftables/libnftables.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
 
+#include "agent/net/podnet.h"
+#include "agent/proxy/conntrack.h"
 #include "agent/proxy/proxy.h"
 #include "agent/proxy/rules.h"
 #include "api/jsonutil.h"
@@ -21,7 +24,7 @@
 
 struct Proxy {
   Client *client;
-  char *node_name, *cluster_cidr;
+  char *node_name, *cluster_cidr, *data_dir;
   uint64_t debounce_usec;
   Informer *svcs, *slices, *pods;
   struct nft_ctx *nft;
@@ -64,19 +67,64 @@ int proxy_nft_run(const char *script, Error *err) {
   return rc;
 }
 
-/* NodePorts on 127.0.0.1 need the kernel to route 127/8 sources off the loopback device. */
-static void ensure_route_localnet(void) {
+/* NodePorts on 127.0.0.1 need the kernel to route 127/8 sources off the loopback device. The value before
+ * is recorded with the pod network's (podnet_sysctl_set), so that uninstall and --cleanup-on-exit restore it
+ * whichever of the two changed it first. */
+static void ensure_route_localnet(const char *data_dir) {
   const char *path = "/proc/sys/net/ipv4/conf/all/route_localnet";
   _cleanup_free_ char *cur = NULL;
   if (read_file(path, &cur, NULL) == 0 && cur[0] == '1')
     return;
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0 || write(fd, "1", 1) != 1)
+  _cleanup_error_ Error err = ERROR_INIT;
+  int rc = 0;
+  if (data_dir) {
+    rc = podnet_sysctl_set(data_dir, "net.ipv4.conf.all.route_localnet", &err);
+  } else {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "1", 1) != 1)
+      rc = error_set(&err, -errno, NULL, "%s", strerror(errno));
+    if (fd >= 0)
+      close(fd);
+  }
+  if (rc < 0)
     log_warn(COMPONENT,
              "msg=\"cannot set route_localnet: NodePorts will not answer on 127.0.0.1\" err=\"%s\"",
-             strerror(errno));
-  if (fd >= 0)
-    close(fd);
+             err.message ? err.message : "");
+}
+
+/* After a transaction: UDP conntrack entries that still lead to an endpoint the rules no longer use (or that
+ * bypassed a Service address before it had endpoints) are deleted, so that clients sending without pause
+ * move to the current endpoints. */
+static void flush_udp_conntrack(json_t *old, json_t *model) {
+  _cleanup_json_ json_t *gone = proxy_rules_udp_gone(old, model);
+  size_t n = json_array_size(gone);
+  if (n == 0)
+    return;
+  ConntrackFilter *f = xcalloc(n, sizeof *f);
+  size_t k = 0, i;
+  json_t *g;
+  json_array_foreach(gone, i, g) {
+    const char *flow = jstr(g, "flow"), *fe = jstr(g, "frontend");
+    ConntrackFilter c = {.l4proto = IPPROTO_UDP};
+    if (flow) {
+      size_t cut = strcspn(flow, ">");
+      _cleanup_free_ char *front = xstrndup(flow, cut);
+      if (!flow[cut] || conntrack_parse_addr(front, &c.orig_dst, &c.orig_dport) < 0 ||
+          conntrack_parse_addr(flow + cut + 1, &c.reply_src, &c.reply_sport) < 0)
+        continue;
+    } else if (!fe || conntrack_parse_addr(fe, &c.orig_dst, &c.orig_dport) < 0) {
+      continue;
+    } else {
+      c.untranslated = true;
+    }
+    f[k++] = c;
+  }
+  int rc = conntrack_delete(f, k);
+  free(f);
+  if (rc > 0)
+    log_info(COMPONENT, "msg=\"stale UDP conntrack entries deleted\" entries=%d", rc);
+  else if (rc < 0 && rc != -ENOENT && rc != -EPROTONOSUPPORT)
+    log_warn(COMPONENT, "msg=\"cannot delete stale UDP conntrack entries\" err=\"%s\"", strerror(-rc));
 }
 
 /* ---- change tracking ---- */
@@ -144,7 +192,8 @@ static int sync_once(Proxy *p, uint64_t first_change) {
   _cleanup_free_ char *script =
       full ? proxy_rules_full(p->cluster_cidr, model) : proxy_rules_diff(p->applied, model);
   _cleanup_error_ Error err = ERROR_INIT;
-  int rc = isempty(script) ? 0 : nft_run(p->nft, script, &err);
+  /* A context per transaction: one kept across syncs holds libnftables' ruleset cache (~0.7 MB). */
+  int rc = isempty(script) ? 0 : proxy_nft_run(script, &err);
   uint64_t end = now_monotonic_usec();
   pthread_mutex_lock(&p->lock);
   if (rc < 0) {
@@ -173,6 +222,7 @@ static int sync_once(Proxy *p, uint64_t first_change) {
   if (full)
     log_info(COMPONENT, "msg=\"table ip " PROXY_TABLE " written\" services=%zu endpoints=%zu usec=%llu",
              json_array_size(svcs), proxy_rules_count_endpoints(model), (unsigned long long)(end - start));
+  flush_udp_conntrack(p->applied, model);
   json_decref(p->applied);
   p->applied = model;
   return 0;
@@ -262,6 +312,7 @@ void proxy_stop(Proxy *p) {
   json_decref(p->applied);
   free(p->node_name);
   free(p->cluster_cidr);
+  free(p->data_dir);
   pthread_mutex_destroy(&p->lock);
   pthread_cond_destroy(&p->cond);
   free(p);
@@ -274,6 +325,7 @@ int proxy_start(Client *c, const ProxyOptions *opts, Proxy **ret, Error *err) {
   p->client = c;
   p->node_name = xstrdup(opts->node_name);
   p->cluster_cidr = isempty(opts->cluster_cidr) ? NULL : xstrdup(opts->cluster_cidr);
+  p->data_dir = isempty(opts->data_dir) ? NULL : xstrdup(opts->data_dir);
   p->debounce_usec = opts->debounce_usec ? opts->debounce_usec : DEFAULT_DEBOUNCE_USEC;
   pthread_mutex_init(&p->lock, NULL);
   pthread_condattr_t ca;
@@ -286,7 +338,7 @@ int proxy_start(Client *c, const ProxyOptions *opts, Proxy **ret, Error *err) {
     proxy_stop(p);
     return error_set(err, -ENOMEM, NULL, "proxy: cannot initialise libnftables");
   }
-  ensure_route_localnet();
+  ensure_route_localnet(p->data_dir);
   _cleanup_free_ char *selector = xasprintf("spec.nodeName=%s", p->node_name);
   InformerOptions popts = {.field_selector = selector};
   int rc = informer_new(c, api_resource_find("", "v1", "services"), NULL, &p->svcs, err);

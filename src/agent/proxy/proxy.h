@@ -4,7 +4,9 @@
  * incremental nft transaction by the pure generator (rules.h) and run in-process with libnftables — no
  * process per change. At start the table is replaced atomically once the informers have synced, so a
  * restarted agent converges without a window where Services stop answering; at stop the table is left in
- * place, so Services keep working while the agent is away.
+ * place, so Services keep working while the agent is away (`--cleanup-on-exit` removes it afterwards, with
+ * the rest of the pod network). UDP conntrack entries that lead to a removed endpoint are deleted after each
+ * transaction (conntrack.h).
  * Threads: three informer threads and the sync thread. */
 #pragma once
 
@@ -20,6 +22,7 @@ typedef struct ProxyOptions {
   const char
       *cluster_cidr;      /* pod network, for masquerading decisions; NULL = masquerade all Service traffic */
   uint64_t debounce_usec; /* how long changes are coalesced; 0 = 10 ms */
+  const char *data_dir;   /* where the original route_localnet is recorded (podnet_sysctl_set); NULL = not */
 } ProxyOptions;
 
 /* Starts the proxy on c (which must outlive it). Fails when libnftables cannot be initialised; the first

@@ -1,13 +1,13 @@
 /* The service proxy's rule generator: Services + EndpointSlices + this node's pods → a model of the
  * `ip coracle` table, and model → model diffs as nft commands (see rules.h).
  *
- * Packet path (all in table ip coracle):
- *   filter prerouting/output (priority -110, before DNAT), new connections only: a Service address or
- *     NodePort with no usable endpoint is rejected at once (TCP reset, else ICMP port unreachable) through
- *     the no-endpoint-services / no-endpoint-nodeports verdict maps;
- *   nat prerouting (dstnat) and nat output (-100): `services` looks up daddr.proto.port in service-ips
- *     (cluster IPs, externalIPs, load-balancer IPs) and, for local destinations, proto.port in
- *     service-nodeports; then `hostports` for pods' hostPorts;
+ * Packet path (all in table ip coracle; only the first packet of a connection walks it, conntrack carries the
+ * rest):
+ *   nat prerouting (dstnat) and nat output (-100) jump to `services`, which looks up daddr.proto.port in
+ *     no-endpoint-services (a Service address with no usable endpoint: rejected at once, TCP reset, else ICMP
+ *     port unreachable), service-ips (cluster IPs, externalIPs, load-balancer IPs) and hostports-ip, then,
+ *     for local destinations only (one fib lookup), proto.port in no-endpoint-nodeports, service-nodeports
+ *     and hostports;
  *   svc-* (cluster IP) chains mark connections from outside the pod network for masquerading, ext-*
  *     (NodePort, externalIP, LoadBalancer) chains mark everything unless externalTrafficPolicy is Local;
  *     both pick an endpoint with `numgen random` (after the ClientIP affinity sets, when enabled);
@@ -52,7 +52,7 @@ static void lower_proto(const char *p, char out[static 8]) {
 /* ---- model building ---- */
 
 typedef struct Model {
-  json_t *root, *chains, *sets, *maps;
+  json_t *root, *chains, *sets, *maps, *udp;
 } Model;
 
 static void model_init(Model *m) {
@@ -63,6 +63,8 @@ static void model_init(Model *m) {
   json_object_set(m->root, "chains", m->chains);
   json_object_set(m->root, "sets", m->sets);
   json_object_set(m->root, "maps", m->maps);
+  m->udp = json_object();
+  json_object_set(m->root, "udp-flows", m->udp);
   static const char *const maps[] = {"service-ips",           "service-nodeports", "no-endpoint-services",
                                      "no-endpoint-nodeports", "hostports",         "hostports-ip"};
   for (size_t i = 0; i < ELEMENTSOF(maps); i++)
@@ -73,6 +75,7 @@ static json_t *model_take(Model *m) {
   json_decref(m->chains);
   json_decref(m->sets);
   json_decref(m->maps);
+  json_decref(m->udp);
   return m->root;
 }
 
@@ -257,6 +260,18 @@ static void add_endpoint_chains(Model *m, const SvcPort *sp, const EndpointList 
   }
 }
 
+/* UDP: "frontend>endpoint" for every pair a datagram may be DNATed along, so that the proxy can delete the
+ * conntrack entries of a pair that goes away (proxy_rules_udp_gone). frontend is "IP:PORT" or "*:NODEPORT".
+ */
+static void add_udp_flows(Model *m, const SvcPort *sp, const char *frontend, const EndpointList *eps) {
+  if (!streq(sp->nproto, "udp"))
+    return;
+  for (size_t i = 0; i < eps->n; i++) {
+    _cleanup_free_ char *key = xasprintf("%s>%s:%d", frontend, eps->v[i].ip, eps->v[i].port);
+    json_object_set_new(m->udp, key, json_true());
+  }
+}
+
 static bool is_local_policy(json_t *svc, const char *field) {
   return streq_ptr(jstr(svc, field), "Local");
 }
@@ -284,6 +299,8 @@ static void program_port(Model *m, const ProxyRulesInput *in, json_t *svc, const
     _cleanup_free_ char *key = xasprintf("%s . %s . %d", cip, sp.nproto, svc_port);
     _cleanup_free_ char *verdict = xasprintf("goto %s", svc_chain);
     add_element(m, "service-ips", key, verdict);
+    _cleanup_free_ char *fe = xasprintf("%s:%d", cip, svc_port);
+    add_udp_flows(m, &sp, fe, cl);
   }
   if (has_ext) {
     _cleanup_buf_ Buf b = BUF_INIT;
@@ -305,10 +322,14 @@ static void program_port(Model *m, const ProxyRulesInput *in, json_t *svc, const
     json_array_foreach(ext_ips, i, v) {
       _cleanup_free_ char *key = xasprintf("%s . %s . %d", json_string_value(v), sp.nproto, svc_port);
       add_element(m, "service-ips", key, verdict);
+      _cleanup_free_ char *fe = xasprintf("%s:%d", json_string_value(v), svc_port);
+      add_udp_flows(m, &sp, fe, cl);
     }
     if (has_node_port) {
       _cleanup_free_ char *key = xasprintf("%s . %d", sp.nproto, node_port);
       add_element(m, "service-nodeports", key, verdict);
+      _cleanup_free_ char *fe = xasprintf("*:%d", node_port);
+      add_udp_flows(m, &sp, fe, cl);
     }
   }
 }
@@ -435,6 +456,33 @@ json_t *proxy_rules_model(const ProxyRulesInput *in) {
   return model_take(&m);
 }
 
+/* ---- UDP flows ---- */
+
+static json_t *section(json_t *model, const char *name);
+
+json_t *proxy_rules_udp_gone(json_t *old, json_t *new_model) {
+  json_t *of = section(old, "udp-flows"), *nf = section(new_model, "udp-flows");
+  json_t *out = json_array();
+  _cleanup_json_ json_t *seen = json_object(); /* frontends of old, then also those already reported */
+  const char *key;
+  json_t *v;
+  json_object_foreach(of, key, v) {
+    if (!json_object_get(nf, key))
+      json_array_append_new(out, json_pack("{s:s}", "flow", key));
+    _cleanup_free_ char *fe = xstrndup(key, strcspn(key, ">"));
+    json_object_set_new(seen, fe, json_true());
+  }
+  /* A frontend that had no endpoint before: datagrams sent to it meanwhile made untranslated entries. */
+  json_object_foreach(nf, key, v) {
+    _cleanup_free_ char *fe = xstrndup(key, strcspn(key, ">"));
+    if (!startswith(fe, "*:") && !json_object_get(seen, fe)) {
+      json_object_set_new(seen, fe, json_true());
+      json_array_append_new(out, json_pack("{s:s}", "frontend", fe));
+    }
+  }
+  return out;
+}
+
 size_t proxy_rules_count_endpoints(json_t *model) {
   size_t n = 0;
   const char *name;
@@ -551,35 +599,28 @@ char *proxy_rules_full(const char *cluster_cidr, json_t *model) {
                "  map hostports-ip { type ipv4_addr . inet_proto . inet_service : verdict; }\n"
                "  chain mark-for-masquerade { meta mark set meta mark | " PROXY_MASQ_MARK "; }\n"
                "  chain reject-chain { meta l4proto tcp reject with tcp reset; reject; }\n"
-               "  chain endpoints-check {\n"
-               "    ip daddr . meta l4proto . th dport vmap @no-endpoint-services\n"
-               "    fib daddr type local meta l4proto . th dport vmap @no-endpoint-nodeports\n"
-               "  }\n"
-               "  chain filter-prerouting {\n"
-               "    type filter hook prerouting priority -110; policy accept;\n"
-               "    ct state new jump endpoints-check\n"
-               "  }\n"
-               "  chain filter-output {\n"
-               "    type filter hook output priority -110; policy accept;\n"
-               "    ct state new jump endpoints-check\n"
+               /* Only a connection's first packet walks a nat chain: established traffic costs no rule
+                * here (no filter base chain per packet either). The fib route lookup runs once per new
+                * connection, for local destinations only. A Service address or NodePort without endpoints is
+                * rejected before any DNAT. */
+               "  chain local-ports {\n"
+               "    meta l4proto . th dport vmap @no-endpoint-nodeports\n"
+               "    meta l4proto . th dport vmap @service-nodeports\n"
+               "    meta l4proto . th dport vmap @hostports\n"
                "  }\n"
                "  chain services {\n"
+               "    ip daddr . meta l4proto . th dport vmap @no-endpoint-services\n"
                "    ip daddr . meta l4proto . th dport vmap @service-ips\n"
-               "    fib daddr type local meta l4proto . th dport vmap @service-nodeports\n"
-               "  }\n"
-               "  chain hostports-check {\n"
                "    ip daddr . meta l4proto . th dport vmap @hostports-ip\n"
-               "    fib daddr type local meta l4proto . th dport vmap @hostports\n"
+               "    fib daddr type local goto local-ports\n"
                "  }\n"
                "  chain nat-prerouting {\n"
                "    type nat hook prerouting priority dstnat; policy accept;\n"
                "    jump services\n"
-               "    jump hostports-check\n"
                "  }\n"
                "  chain nat-output {\n"
                "    type nat hook output priority -100; policy accept;\n"
                "    jump services\n"
-               "    jump hostports-check\n"
                "  }\n"
                "  chain nat-postrouting {\n"
                "    type nat hook postrouting priority srcnat; policy accept;\n"

@@ -6,7 +6,8 @@
  * only what changed and never flushes the whole table.
  *
  * A model is a JSON object (new reference, never modified once returned):
- *   {"chains": {name: "rule\nrule..."}, "sets": {name: "set body"}, "maps": {map: {key: verdict}}}
+ *   {"chains": {name: "rule\nrule..."}, "sets": {name: "set body"}, "maps": {map: {key: verdict}},
+ *    "udp-flows": {"FRONTEND>EP_IP:EP_PORT": true}}   (not nft state: what conntrack cleanup needs)
  * Chain, set and map names are nft identifiers; keys and verdicts are nft element text. */
 #pragma once
 
@@ -35,6 +36,12 @@ char *proxy_rules_diff(json_t *old, json_t *new_model);
 /* One transaction that replaces any existing table with the skeleton (base chains, maps, masquerading)
  * plus model: what the proxy runs at start and after a failed incremental update. The caller frees. */
 char *proxy_rules_full(const char *cluster_cidr, json_t *model);
+
+/* What the proxy must delete from conntrack after moving the kernel from old to new_model (UDP only): an
+ * array of {"flow": "FRONTEND>EP_IP:EP_PORT"} for each frontend/endpoint pair that went away, and of
+ * {"frontend": "IP:PORT"} for each frontend that had no endpoint in old (its datagrams were not DNATed).
+ * FRONTEND is "IP:PORT" or "*:NODEPORT". New array. */
+json_t *proxy_rules_udp_gone(json_t *old, json_t *new_model);
 
 /* The number of endpoint chains in a model (for logs and tests). */
 size_t proxy_rules_count_endpoints(json_t *model);

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "client/informer.h"
 #include "client/workqueue.h"
+#include "agent/sim/sim-storage.h"
 #include "agent/sim/sim.h"
 
 #define COMPONENT "sim-nodes"
@@ -44,6 +45,7 @@ struct Sim {
   atomic_uint_fast64_t started, deleted, errors;
   pthread_mutex_t exit_lock;
   json_t *exit_codes, *fail_counts; /* pod uid → decided exit code; owner uid → pods failed by fail-first */
+  SimStorage *storage;              /* sim-storage.c: local-path volumes of these nodes */
 };
 
 /* ---- helpers ---- */
@@ -523,6 +525,7 @@ int sim_start(Client *c, const SimOptions *opts, Sim **ret, Error *err) {
     pthread_create(&s->workers[i], NULL, worker_main, s);
   pthread_create(&s->lease_thread, NULL, lease_main, s);
   s->lease_started = true;
+  s->storage = sim_storage_start(c, s->prefix, s->n_nodes);
   *ret = s;
   return 0;
 }
@@ -536,6 +539,7 @@ void sim_stop(Sim *s, bool delete_nodes) {
   pthread_mutex_unlock(&s->stop_lock);
   if (s->lease_started)
     pthread_join(s->lease_thread, NULL);
+  sim_storage_stop(s->storage);
   if (s->pods)
     informer_stop(s->pods);
   workqueue_shutdown(s->queue);
