@@ -431,8 +431,10 @@ static void scheduled_event_push(Scheduler *s, BindTask *t) {
   pthread_mutex_lock(&s->bind_lock);
   if (s->n_ev_queued >= EVENT_QUEUE_MAX || s->bind_stopping) {
     pthread_mutex_unlock(&s->bind_lock);
-    if (atomic_fetch_add(&s->events_dropped, 1) % 1000 == 0)
-      log_info(COMPONENT, "msg=\"event queue full, dropping Scheduled events\" pod=%s", t->key);
+    uint64_t dropped = atomic_fetch_add(&s->events_dropped, 1);
+    if (dropped % 1000 == 0)
+      log_warn(COMPONENT, "msg=\"event queue full, dropping Scheduled events\" pod=%s dropped_before=%llu",
+               t->key, (unsigned long long)dropped);
     bind_task_free(t);
     return;
   }
