@@ -76,7 +76,7 @@ typedef struct Follow {
   off_t offset;    /* next byte to read */
   char *path;      /* its path (not the current.log symlink): reopened after a rotation */
   char *exit_path; /* the instance's exit.json */
-  char *ctr_dir;   /* DATA_DIR/agent/pods/UID/NAME: gone once the agent removed the pod */
+  char *inst_dir;  /* the instance's directory: removed when the next instance starts or the pod goes */
   char last_ts[RUNTIME_CRILOG_TS_MAX];
   RuntimeLogOptions opts;
   int64_t left; /* of limitBytes; -1 = no limit */
@@ -91,7 +91,7 @@ static void follow_free(void *p) {
     close(f->fd);
   free(f->path);
   free(f->exit_path);
-  free(f->ctr_dir);
+  free(f->inst_dir);
   buf_free(&f->out);
   buf_free(&f->raw);
   free(f);
@@ -144,8 +144,10 @@ static ssize_t follow_read(void *p, uint64_t pos, char *buf, size_t max) {
     if (client_gone(f->conn)) /* the end of a stream nobody reads (END_WITH_ERROR only adds a log line) */
       return MHD_CONTENT_READER_END_OF_STREAM;
     /* Both looked at before reading, so that the bytes written before the exit (or the rotation) are all
-     * read before the stream ends (or moves to the next file). */
-    bool ended = access(f->exit_path, F_OK) == 0 || access(f->ctr_dir, F_OK) != 0;
+     * read before the stream ends (or moves to the next file). The instance's directory (with its
+     * exit.json) is removed when the next instance starts, which can happen within one poll period of the
+     * exit (the first restart is not delayed): a missing directory means ended too. */
+    bool ended = access(f->exit_path, F_OK) == 0 || access(f->inst_dir, F_OK) != 0;
     bool rotated = runtime_crilog_rotated(f->path, f->fd);
     _cleanup_free_ char *chunk = xmalloc(LOGSERVER_READ_CHUNK);
     ssize_t n = pread(f->fd, chunk, LOGSERVER_READ_CHUNK, f->offset);
@@ -172,6 +174,18 @@ static ssize_t follow_read(void *p, uint64_t pos, char *buf, size_t max) {
     if (ended || !nap(f->k))
       return MHD_CONTENT_READER_END_OF_STREAM;
   }
+}
+
+/* The instance number in a log path ".../N.log" copied to out; its length, or 0 when the name is not one. */
+static ssize_t instance_of_log(const char *path, char *out, size_t size) {
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  size_t digits = strspn(base, "0123456789");
+  if (digits == 0 || digits >= size || !streq(base + digits, ".log"))
+    return 0;
+  memcpy(out, base, digits);
+  out[digits] = 0;
+  return (ssize_t)digits;
 }
 
 /* ---- the request ---- */
@@ -228,9 +242,14 @@ enum MHD_Result kubelet_logserver_handle(Kubelet *k, struct MHD_Connection *conn
     MHD_destroy_response(r);
     return ret;
   }
-  _cleanup_free_ char *cur = xasprintf("%s/current", ctr_dir);
+  /* The instance is the one whose file was opened: its log is named INSTANCE.log (pod.c), which ties the
+   * two together even when a restart moves current.log and current between the two lookups. */
   char target[64];
-  ssize_t tl = readlink(cur, target, sizeof target - 1);
+  ssize_t tl = instance_of_log(path, target, sizeof target);
+  if (tl <= 0) {
+    _cleanup_free_ char *cur = xasprintf("%s/current", ctr_dir);
+    tl = readlink(cur, target, sizeof target - 1);
+  }
   Follow *f = xzalloc(sizeof *f);
   f->k = k;
   f->conn = conn;
@@ -241,11 +260,11 @@ enum MHD_Result kubelet_logserver_handle(Kubelet *k, struct MHD_Connection *conn
     runtime_crilog_file_last_timestamp(f->fd, end, f->last_ts);
   if (tl > 0) {
     target[tl] = 0;
-    f->exit_path = xasprintf("%s/%s/exit.json", ctr_dir, target);
+    f->inst_dir = xasprintf("%s/%s", ctr_dir, target);
   } else {
-    f->exit_path = xasprintf("%s/current/exit.json", ctr_dir);
+    f->inst_dir = xasprintf("%s/current", ctr_dir);
   }
-  f->ctr_dir = TAKE_PTR(ctr_dir);
+  f->exit_path = xasprintf("%s/exit.json", f->inst_dir);
   f->opts = q.opts;
   f->left = q.limit_bytes > 0 ? q.limit_bytes : -1;
   f->out = out;
