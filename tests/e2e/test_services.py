@@ -519,3 +519,40 @@ def test_pod_dns_over_udp_service(pods):
                             "pweb.default.svc.cluster.local", dns_ip], capture_output=True, text=True, timeout=10)
         return cluster_ip(pods, "pweb") in r.stdout and r.stdout
     wait_for(lookup, timeout=15, interval=0.5, what="pweb resolved through %s" % dns_ip)
+
+
+def test_service_by_name_from_a_pod(pods):
+    """A pod reaches the Service by its short name, with the namespace and by FQDN, through its own resolv.conf
+    (search path, ndots:5), the cluster DNS behind 10.43.0.10, then the ClusterIP.
+    1. Inside a busybox container: the test image's busybox is static glibc, whose wget and getaddrinfo crash in
+       NSS, so its nslookup (busybox's own resolver, reading the pod's resolv.conf; it applies the search path
+       to dotless names only) resolves and nc connects to the address.
+    2. glibc's resolver, as in a glibc-based image: curl in the pod's network namespace with the pod's
+       resolv.conf mounted over /etc/resolv.conf (a mount namespace of its own), for all three forms."""
+    ip = cluster_ip(pods, "pweb")
+    names = ["pweb", "pweb.default.svc.cluster.local"]
+    script = "; ".join('a=$(nslookup %s | awk \'/^Address/ {a = $NF} END {print a}\'); '
+                       'echo "%s $a $(printf \'GET / HTTP/1.0\\r\\n\\r\\n\' | nc -w 5 $a 80 | tail -n 1)"'
+                       % (n, n) for n in names)
+    apply(pods, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "pnames", "namespace": "default"},
+                 "spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 1,
+                          "containers": [{"name": "c", "image": IMAGE, "imagePullPolicy": "IfNotPresent",
+                                          "command": ["sh", "-c", script]}]}})
+
+    def done():
+        p = pods.kubectl("get", "pod", "pnames", "-o", "json", check=False)
+        return p.returncode == 0 and json.loads(p.stdout)["status"].get("phase") in ("Succeeded", "Failed")
+    wait_for(done, timeout=60, what="the pnames pod to finish")
+    out = pods.kubectl("logs", "pnames").stdout
+    got = {f[0]: f[1:] for f in (line.split() for line in out.splitlines()) if len(f) == 3}
+    assert set(got) == set(names), out
+    assert all(a == ip and who.startswith("pweb-") and who != "pweb-unready" for a, who in got.values()), out
+    pods.kubectl("delete", "pod", "pnames", "--wait=false")
+
+    uid = pods.kubectl_json("get", "pod", "pclient")["metadata"]["uid"]
+    resolv = os.path.join(pods.data_dir, "agent", "pods", uid, "resolv.conf")
+    for name in ("pweb", "pweb.default", "pweb.default.svc.cluster.local"):
+        p = subprocess.run(["nsenter", "--net=/run/netns/coracle-" + uid, "unshare", "-m", "sh", "-c",
+                            'mount --bind "$0" /etc/resolv.conf && exec curl -s -m 5 "http://$1/"', resolv, name],
+                           capture_output=True, text=True, timeout=20)
+        assert p.returncode == 0 and p.stdout.startswith("pweb-") and "unready" not in p.stdout, (name, p)
