@@ -183,6 +183,9 @@ def test_emptydir_hostpath_downward_projected(node):
         mem_dir = os.path.join(node.data_dir, "agent", "pods", uid, "volumes", "kubernetes.io~empty-dir", "mem")
         st = os.statvfs(mem_dir)
         assert st.f_blocks * st.f_frsize == 8 * 1024 * 1024
+        # Both media are world-writable (0777) as a kubelet makes them, so that any user of the pod may write.
+        for d in (mem_dir, os.path.join(os.path.dirname(mem_dir), "shared")):
+            assert os.stat(d).st_mode & 0o7777 == 0o777, (d, oct(os.stat(d).st_mode))
         # Deleting the pod unmounts and removes its volumes, and leaves the host path alone.
         node.kubectl("delete", "pod", "vols", "--wait=true", timeout=60)
         wait_for(lambda: not os.path.exists(os.path.join(node.data_dir, "agent", "pods", uid)), timeout=20,

@@ -484,11 +484,11 @@ static bool is_mount_point(const char *dir) {
   return stat(dir, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev;
 }
 
-static int ensure_tmpfs(const char *dir, int64_t size, Error *err) {
+static int ensure_tmpfs(const char *dir, unsigned mode, int64_t size, Error *err) {
   if (is_mount_point(dir))
     return 0;
   _cleanup_free_ char *opts =
-      size > 0 ? xasprintf("mode=0755,size=%lld", (long long)size) : xstrdup("mode=0755");
+      size > 0 ? xasprintf("mode=%04o,size=%lld", mode, (long long)size) : xasprintf("mode=%04o", mode);
   if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
     return error_set(err, -errno, NULL, "mounting tmpfs on %s: %s", dir, strerror(errno));
   return 0;
@@ -589,12 +589,12 @@ static int sync_volume(Kubelet *k, KubeletPod *kp, json_t *pod, json_t *vol, Err
     if (!existed)
       chmod(dir, 0777); /* whatever the umask: any user of the pod may write there */
     if (streq_ptr(jstr(src, "medium"), "Memory") &&
-        (rc = ensure_tmpfs(dir, memory_volume_size(pod, src), err)) < 0)
+        (rc = ensure_tmpfs(dir, 0777, memory_volume_size(pod, src), err)) < 0) /* as on disk */
       return rc;
     return existed ? 0 : volume_pod_apply_fsgroup(pod, dir, false, err); /* fsgroup.c: once, at creation */
   }
   /* Secrets and pod data never touch the disk, as in Kubernetes; ConfigMaps do. */
-  if (kind != VOL_CONFIGMAP && (rc = ensure_tmpfs(dir, 0, err)) < 0)
+  if (kind != VOL_CONFIGMAP && (rc = ensure_tmpfs(dir, 0755, 0, err)) < 0)
     return rc;
   _cleanup_(volume_payload_done) VolumePayload p = {0};
   if (kind == VOL_CONFIGMAP || kind == VOL_SECRET)
