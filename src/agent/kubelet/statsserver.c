@@ -82,15 +82,16 @@ int kubelet_stats_server_start(Kubelet *k, int port, Error *err) {
   k->stats_tls[0] = TAKE_PTR(crt);
   k->stats_tls[1] = TAKE_PTR(key);
   k->stats_tls[2] = TAKE_PTR(ca);
-  /* A thread per connection: a `kubectl logs -f` stream (logserver.c) blocks its connection's thread. */
+  /* A thread per connection: a `kubectl logs -f` stream (logserver.c) blocks its connection's thread. The
+   * limit bounds the followers (each a thread with a 512 KiB stack reserved, a few KiB of it touched). */
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_TLS |
                    MHD_USE_ERROR_LOG | MHD_USE_POLL;
-  struct MHD_Daemon *d =
-      MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, k, MHD_OPTION_HTTPS_MEM_KEY,
-                       k->stats_tls[1], MHD_OPTION_HTTPS_MEM_CERT, k->stats_tls[0],
-                       MHD_OPTION_HTTPS_MEM_TRUST, k->stats_tls[2], MHD_OPTION_CONNECTION_TIMEOUT,
-                       (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_THREAD_STACK_SIZE,
-                       (size_t)(512 * 1024), MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+  struct MHD_Daemon *d = MHD_start_daemon(
+      flags, (uint16_t)port, NULL, NULL, on_request, k, MHD_OPTION_HTTPS_MEM_KEY, k->stats_tls[1],
+      MHD_OPTION_HTTPS_MEM_CERT, k->stats_tls[0], MHD_OPTION_HTTPS_MEM_TRUST, k->stats_tls[2],
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
+      MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024), MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+      MHD_OPTION_END);
   if (!d)
     return error_set(err, -EADDRINUSE, NULL, "cannot listen on port %d", port);
   k->stats_daemon = d;
