@@ -6,10 +6,10 @@
  * Relaying a stream: the HTTP client (src/client/httpc.h) hands a body over through a callback while the
  * API server's streams are pulled (HttpStream.fill), so a follow runs the request on a pump thread of its
  * own that fills a buffer (at most PODLOG_PENDING_MAX ahead of the client, then the pump waits) and fill
- * takes from it. The client cannot report the answer's head before some of its body, so the handler waits
- * for the first bytes, the end of the answer or PODLOG_HEAD_WAIT_USEC (longer than the connect timeout, so
- * that an agent's error or an unreachable agent is still answered as a Status); an empty log followed
- * therefore gets its 200 only after that wait, which a client does not see. The stream ends when the agent
+ * takes from it. The handler waits for the agent's answer head (the client's on_head), the end of the
+ * answer or PODLOG_HEAD_WAIT_USEC (longer than the connect timeout, so that an agent's error or an
+ * unreachable agent is still answered as a Status); an empty log followed gets its 200 at once. The stream
+ * ends when the agent
  * ends it (the container's instance ended), when the client goes away (the pump is cancelled and joined in
  * free) or when the server stops. */
 #include <errno.h>
@@ -110,7 +110,7 @@ typedef struct Pump {
   Buf data;             /* received, not yet handed to fill */
   size_t pos;
   int status; /* of the answer, once known */
-  bool got_body, done, cancelled;
+  bool got_head, got_body, done, cancelled;
   int rc;      /* httpc_request's, once done */
   Error error; /* its error */
   /* set before the thread starts */
@@ -136,9 +136,21 @@ static int pump_body(const HttpcResponse *resp, const char *data, size_t len, vo
   return stop ? -ECANCELED : 0;
 }
 
+static int pump_head(const HttpcResponse *resp, void *userdata) {
+  Pump *p = userdata;
+  pthread_mutex_lock(&p->lock);
+  p->status = resp->status;
+  p->got_head = true;
+  pthread_cond_broadcast(&p->cond);
+  bool stop = p->cancelled;
+  pthread_mutex_unlock(&p->lock);
+  return stop ? -ECANCELED : 0;
+}
+
 static void *pump_thread(void *arg) {
   Pump *p = arg;
-  HttpcRequest req = {.url = p->url, .on_body = pump_body, .userdata = p, .cancel = p->cancel};
+  HttpcRequest req = {
+      .url = p->url, .on_body = pump_body, .on_head = pump_head, .userdata = p, .cancel = p->cancel};
   HttpcResponse resp = HTTPC_RESPONSE_INIT;
   Error e = ERROR_INIT;
   int rc = httpc_request(p->http, &req, &resp, &e);
@@ -236,14 +248,15 @@ static void relay_follow(ApiServer *s, HttpRequest *req, HttpResponse *resp, con
     respond(resp, -EAGAIN, 500, "InternalError", "Internal error occurred: cannot start a log stream");
     return;
   }
-  /* The first bytes, the end, or the wait's end (see the top of the file). */
+  /* The answer's head, the end, or the wait's end (see the top of the file). */
   struct timespec until;
   deadline_in(&until, PODLOG_HEAD_WAIT_USEC);
   pthread_mutex_lock(&p->lock);
-  while (!p->got_body && !p->done && !atomic_load(&s->stopping) &&
+  while (!p->got_head && !p->got_body && !p->done && !atomic_load(&s->stopping) &&
          pthread_cond_timedwait(&p->cond, &p->lock, &until) == 0)
     ;
-  bool error = (p->done && p->rc < 0 && !p->got_body) || ((p->got_body || p->done) && p->status != 200);
+  bool answered = p->got_head || p->got_body;
+  bool error = (p->done && p->rc < 0 && !answered) || ((answered || p->done) && p->status != 200);
   if (error) { /* an error answer is short and complete: wait for its end */
     deadline_in(&until, 5000000u);
     while (!p->done && pthread_cond_timedwait(&p->cond, &p->lock, &until) == 0)
@@ -256,7 +269,7 @@ static void relay_follow(ApiServer *s, HttpRequest *req, HttpResponse *resp, con
     resp->stream = (HttpStream){.fill = pump_fill, .free = pump_free, .state = p};
     return;
   }
-  if (p->rc < 0 && !p->got_body)
+  if (p->rc < 0 && !answered)
     respond(resp, p->rc, 500, "", "Get \"%s\": %s", url,
             p->error.message ? p->error.message : strerror(-p->rc));
   else

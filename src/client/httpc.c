@@ -417,6 +417,10 @@ static int exchange(Httpc *h, const HttpcUrl *u, const char *method, const Buf *
       x->discard = true;
       x->discarded = 0;
     }
+    if (!x->discard && x->req->on_head && (r = x->req->on_head(resp, x->req->userdata)) < 0) {
+      httpc_conn_close(c);
+      return r;
+    }
     bool reusable = false;
     r = read_body(c, f, length, io, x, &reusable, err);
     if (r == -EFBIG && x->discard) {

@@ -165,6 +165,9 @@ static inline const char *httpc_response_header(const HttpcResponse *r, const ch
 /* Receives the final answer's body piece by piece; resp has the status and headers. A negative return
  * stops the request, closes its connection and is returned by httpc_request. */
 typedef int (*HttpcBodyFn)(const HttpcResponse *resp, const char *data, size_t len, void *userdata);
+/* Called once with the final answer's status and headers, before any of its body (a relay can answer its
+ * own client at once). A negative return stops the request like HttpcBodyFn's. */
+typedef int (*HttpcHeadFn)(const HttpcResponse *resp, void *userdata);
 
 typedef struct HttpcRequest {
   const char *method;         /* default "GET" */
@@ -177,6 +180,7 @@ typedef struct HttpcRequest {
   unsigned max_redirects;   /* 3xx answers followed; 0 = returned as they are */
   size_t max_body;          /* buffered bodies only; 0 = 64 MiB */
   HttpcBodyFn on_body;      /* stream the final body here instead of buffering it */
+  HttpcHeadFn on_head;      /* optional: the final answer's head, before its body */
   void *userdata;
   HttpcCancel *cancel;    /* optional */
   const int *cancel_flag; /* optional: non-zero = cancel, polled every 200 ms */

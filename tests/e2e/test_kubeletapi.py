@@ -186,6 +186,12 @@ def test_follow_before_any_output(node):
     # The stream opens before the container has written anything; its lines come as they are written.
     create(node, "quiet", [ctr("c", "sleep 2; echo late; sleep 1; echo later")])
     wait_for(lambda: statuses(get_pod(node, "quiet")).get("c", {}).get("containerID"), what="quiet started")
+    # The answer's head comes at once, before any line exists (the API server relays the agent's head).
+    t0 = time.time()
+    req = urllib.request.Request("https://127.0.0.1:%d/api/v1/namespaces/default/pods/quiet/log?follow=true"
+                                 % node.port)
+    with urllib.request.urlopen(req, context=node.ssl_context(), timeout=10) as r:
+        assert r.status == 200 and time.time() - t0 < 1.5, time.time() - t0
     t0 = time.time()
     f = node.popen_kubectl("logs", "-f", "quiet")
     try:

@@ -581,6 +581,18 @@ static int stop_at_line2(const HttpcResponse *resp, const char *data, size_t len
   return strstr(st->got.data, "line2") ? -EINTR : 0;
 }
 
+static int on_head(const HttpcResponse *resp, void *userdata) {
+  StreamState *st = userdata;
+  assert_int_equal(resp->status, 200);
+  assert_int_equal(st->got.len, 0); /* before any of the body */
+  st->calls = -100;
+  return 0;
+}
+
+static int refuse_head(const HttpcResponse *resp, void *userdata) {
+  return -EINTR;
+}
+
 static void *cancel_later(void *arg) {
   usleep(300000);
   httpc_cancel_trigger(arg);
@@ -602,6 +614,18 @@ static void test_streaming_and_cancel(void **state) {
   assert_string_equal(st.got.data, "line1\nline2\nline3\n");
   assert_true(st.calls >= 2); /* delivered as it came, not at the end */
   assert_int_equal(r.body.len, 0);
+  /* The head comes first, once; a refusal there stops the request before the body. */
+  buf_reset(&st.got);
+  st.calls = 0;
+  req.on_head = on_head;
+  assert_int_equal(httpc_request(h, &req, &r, &err), 0);
+  assert_true(st.calls > -100 && st.calls < -90);
+  assert_string_equal(st.got.data, "line1\nline2\nline3\n");
+  buf_reset(&st.got);
+  req.on_head = refuse_head;
+  assert_int_equal(httpc_request(h, &req, &r, &err), -EINTR);
+  assert_int_equal(st.got.len, 0);
+  req.on_head = NULL;
   /* The callback stops the stream; the connection is not reused. */
   buf_reset(&st.got);
   req.on_body = stop_at_line2;
