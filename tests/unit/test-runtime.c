@@ -1,13 +1,24 @@
 /* Unit tests for the runtime's pure parts: the OCI config Kubernetes-style (ENTRYPOINT/CMD against
  * command/args, env merge and $(VAR) expansion, user, resources → cgroup values, namespaces, mounts) and CRI
- * log records (formatting, parsing, rendering with tail, partial lines and timestamps). */
+ * log records (formatting, parsing, rendering with tail, partial lines and timestamps); and the pod network
+ * namespace made in-process (as root). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "agent/runtime/crilog.h"
+#include "agent/runtime/runtime.h"
 #include "agent/runtime/spec.h"
 #include "api/jsonutil.h"
 
@@ -176,11 +187,63 @@ static void test_expand(void **state) {
   assert_string_equal(a, "12$x$(");
 }
 
+/* Whether lo is up in the namespace at path: looked at from a child process that enters it. */
+static bool netns_lo_up(const char *path) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(path, O_RDONLY);
+    if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+      _exit(2);
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    struct ifreq ifr = {0};
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+    _exit(s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP) ? 0 : 1);
+  }
+  int st = -1;
+  waitpid(pid, &st, 0);
+  return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* The in-process namespace: a named nsfs bind mount (not the agent's own namespace), loopback up,
+ * idempotent, removed completely. Needs root (as the e2e suite does); skipped otherwise. */
+static void test_netns(void **state) {
+  if (geteuid() != 0) {
+    skip();
+    return;
+  }
+  char name[64];
+  snprintf(name, sizeof name, "coracle-unit-%d", (int)getpid());
+  _cleanup_free_ char *path = xasprintf("/run/netns/%s", name);
+  _cleanup_error_ Error err = ERROR_INIT;
+  assert_int_equal(runtime_netns_create(name, &err), 0);
+  struct stat ns, self;
+  assert_int_equal(stat(path, &ns), 0);
+  assert_int_equal(stat("/proc/self/ns/net", &self), 0);
+  assert_true(ns.st_ino != self.st_ino); /* a new namespace, and this process did not move into it */
+  assert_true(netns_lo_up(path));
+  assert_int_equal(runtime_netns_create(name, &err), 0); /* again: the same one */
+  struct stat again;
+  assert_int_equal(stat(path, &again), 0);
+  assert_int_equal(again.st_ino, ns.st_ino);
+  /* A plain file left by a crash is replaced by a namespace. */
+  assert_int_equal(runtime_netns_delete(name), 0);
+  assert_int_not_equal(access(path, F_OK), 0);
+  int fd = open(path, O_CREAT | O_WRONLY, 0444);
+  assert_true(fd >= 0);
+  close(fd);
+  assert_int_equal(runtime_netns_create(name, &err), 0);
+  assert_true(netns_lo_up(path));
+  assert_int_equal(runtime_netns_delete(name), 0);
+  assert_int_equal(runtime_netns_delete(name), 0); /* missing is fine */
+  assert_int_not_equal(access(path, F_OK), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_args_merge),    cmocka_unit_test(test_env_merge),
       cmocka_unit_test(test_cgroup_values), cmocka_unit_test(test_spec_build),
       cmocka_unit_test(test_crilog),        cmocka_unit_test(test_expand),
+      cmocka_unit_test(test_netns),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

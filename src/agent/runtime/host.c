@@ -141,34 +141,6 @@ char *runtime_cgroup_path(const char *uid, const char *container) {
   return container ? xasprintf("%s/%s", pod, container) : TAKE_PTR(pod);
 }
 
-int runtime_netns_create(const char *name, Error *err) {
-  _cleanup_free_ char *path = xasprintf("/run/netns/%s", name);
-  if (access(path, F_OK) != 0) {
-    char *add[] = {"ip", "netns", "add", (char *)name, NULL};
-    _cleanup_free_ char *out = NULL;
-    int rc = runtime_exec(add, &out);
-    if (rc != 0)
-      return error_set(err, rc < 0 ? rc : -EIO, NULL, "failed to create network namespace %s: %s", name,
-                       out ? out : strerror(-rc));
-  }
-  char *up[] = {"ip", "-n", (char *)name, "link", "set", "lo", "up", NULL};
-  _cleanup_free_ char *out = NULL;
-  int rc = runtime_exec(up, &out);
-  if (rc != 0)
-    return error_set(err, rc < 0 ? rc : -EIO, NULL, "failed to bring up loopback in %s: %s", name,
-                     out ? out : "");
-  return 0;
-}
-
-int runtime_netns_delete(const char *name) {
-  _cleanup_free_ char *path = xasprintf("/run/netns/%s", name);
-  if (access(path, F_OK) != 0)
-    return 0;
-  char *del[] = {"ip", "netns", "del", (char *)name, NULL};
-  int rc = runtime_exec(del, NULL);
-  return rc == 0 ? 0 : -EIO;
-}
-
 int runtime_overlay_mount(char *const *lower, const char *upper, const char *work, const char *target,
                           Error *err) {
   if (mkdir_p(upper, 0755) < 0 || mkdir_p(work, 0700) < 0 || mkdir_p(target, 0755) < 0)

@@ -51,7 +51,8 @@ char *runtime_netns_name(const char *uid);
  * (cgroup.h; looks at /sys/fs/cgroup), the Guaranteed one when none does. Caller frees. */
 char *runtime_cgroup_path(const char *uid, const char *container);
 
-/* Creates the pod's network namespace (loopback up); succeeds if it already exists. */
+/* Creates the pod's network namespace /run/netns/NAME in-process (netns.c; loopback up); succeeds if it
+ * already exists. */
 int runtime_netns_create(const char *name, Error *err);
 /* Deletes it; a missing one is fine. */
 int runtime_netns_delete(const char *name);
