@@ -49,6 +49,7 @@ format-check:
 
 install: build
 	install -D -m 0755 $(BUILD)/coracle $(DESTDIR)$(PREFIX)/bin/coracle
+	install -D -m 0755 $(BUILD)/coracle-shim $(DESTDIR)$(PREFIX)/bin/coracle-shim
 
 clean:
 	rm -rf $(BUILD) $(TESTBUILD)

@@ -197,10 +197,14 @@ def runc_floor(c, uid, runs, burst=1):
                     "unified"):
             p = "/sys/fs/cgroup/%s/coracle-bench" % ctl
             if os.path.isdir(p):
+                # Only the floor's own cgroups: another tool may have put a cgroup of its own here.
                 for d in os.listdir(p):
-                    if os.path.isdir(os.path.join(p, d)):
+                    if d.startswith("floor") and os.path.isdir(os.path.join(p, d)):
                         os.rmdir(os.path.join(p, d))
-                os.rmdir(p)
+                try:
+                    os.rmdir(p)
+                except OSError:
+                    pass
         shutil.rmtree(w, ignore_errors=True)
     return times
 

@@ -14,50 +14,16 @@
 
 void schema_go_quote(Buf *b, const char *s) {
   buf_putc(b, '"');
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    switch (*p) {
-    case '"':
-      buf_puts(b, "\\\"");
-      break;
-    case '\\':
-      buf_puts(b, "\\\\");
-      break;
-    case '\a':
-      buf_puts(b, "\\a");
-      break;
-    case '\b':
-      buf_puts(b, "\\b");
-      break;
-    case '\f':
-      buf_puts(b, "\\f");
-      break;
-    case '\n':
-      buf_puts(b, "\\n");
-      break;
-    case '\r':
-      buf_puts(b, "\\r");
-      break;
-    case '\t':
-      buf_puts(b, "\\t");
-      break;
-    case '\v':
-      buf_puts(b, "\\v");
-      break;
-    default:
-      /* jansson hands out valid UTF-8, which Go keeps as is; only ASCII controls are escaped. */
-      if (*p < 0x20 || *p == 0x7f)
-        buf_printf(b, "\\x%02x", *p);
-      else
-        buf_putc(b, (char)*p);
-    }
-  }
+  /* jansson hands out valid UTF-8, which Go keeps as is; only ASCII controls are escaped. */
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    buf_put_go_byte(b, *p);
   buf_putc(b, '"');
 }
 
-/* A float64 as encoding/json writes it (what a YAML number becomes on its way to JSON in kubectl and the
- * API server): the shortest digits that read back the same, plain notation for 1e-6 <= |x| < 1e21,
- * exponent notation ("1e+21", "1e-7") outside. */
-void schema_go_format_float(Buf *b, double x) {
+/* x with the shortest digits that read back the same, in one of Go's two notations: encoding/json's
+ * (json: exponent form outside 1e-6 <= |x| < 1e21, "1e+21", "1e-7") or fmt's %v (strconv 'g': exponent
+ * form when the decimal exponent is below -4 or at least 6, "1e+06", "1.5e-05"). */
+static void go_float(Buf *b, double x, bool json) {
   char tmp[64], digits[32];
   int prec, exp10;
 
@@ -74,66 +40,6 @@ void schema_go_format_float(Buf *b, double x) {
   /* tmp is "-d.ddde+XX": collect the digits and the exponent. */
   const char *p = tmp;
   size_t n = 0;
-  bool neg = *p == '-';
-  if (neg)
-    p++;
-  for (; *p && *p != 'e'; p++)
-    if (*p != '.')
-      digits[n++] = *p;
-  digits[n] = 0;
-  exp10 = atoi(p + 1);
-  while (n > 1 && digits[n - 1] == '0')
-    digits[--n] = 0;
-
-  if (neg)
-    buf_putc(b, '-');
-  double ax = x < 0 ? -x : x;
-  if (ax < 1e-6 || ax >= 1e21) {
-    buf_putc(b, digits[0]);
-    if (n > 1) {
-      buf_putc(b, '.');
-      buf_puts(b, digits + 1);
-    }
-    buf_printf(b, "e%c%0*d", exp10 < 0 ? '-' : '+', exp10 < 0 ? 1 : 2, abs(exp10));
-    return;
-  }
-  if (exp10 < 0) {
-    buf_puts(b, "0.");
-    for (int i = -1; i > exp10; i--)
-      buf_putc(b, '0');
-    buf_puts(b, digits);
-    return;
-  }
-  for (int i = 0; i <= exp10; i++)
-    buf_putc(b, (size_t)i < n ? digits[i] : '0');
-  if ((size_t)exp10 + 1 < n) {
-    buf_putc(b, '.');
-    buf_puts(b, digits + exp10 + 1);
-  }
-}
-
-static bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-
-/* A float64 as Go's fmt prints it with %v (strconv's 'g' with the shortest digits): exponent form when
- * the decimal exponent is below -4 or at least 6 ("1e+06", "1.5e-05"), plain otherwise. */
-static void go_format_float_v(Buf *b, double x) {
-  char tmp[64], digits[32];
-  int prec, exp10;
-
-  if (x == 0) {
-    buf_putc(b, '0');
-    return;
-  }
-  for (prec = 0; prec < 17; prec++) {
-    snprintf(tmp, sizeof(tmp), "%.*e", prec, x);
-    if (strtod(tmp, NULL) == x)
-      break;
-  }
-  snprintf(tmp, sizeof(tmp), "%.*e", prec, x);
-  const char *p = tmp;
-  size_t n = 0;
   if (*p == '-') {
     buf_putc(b, '-');
     p++;
@@ -143,13 +49,17 @@ static void go_format_float_v(Buf *b, double x) {
       digits[n++] = *p;
   digits[n] = 0;
   exp10 = atoi(p + 1);
-  if (exp10 < -4 || exp10 >= 6) {
+  while (n > 1 && digits[n - 1] == '0')
+    digits[--n] = 0;
+
+  double ax = x < 0 ? -x : x;
+  if (json ? ax < 1e-6 || ax >= 1e21 : exp10 < -4 || exp10 >= 6) {
     buf_putc(b, digits[0]);
     if (n > 1) {
       buf_putc(b, '.');
       buf_puts(b, digits + 1);
     }
-    buf_printf(b, "e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
+    buf_printf(b, "e%c%0*d", exp10 < 0 ? '-' : '+', json && exp10 < 0 ? 1 : 2, abs(exp10));
     return;
   }
   if (exp10 < 0) {
@@ -165,6 +75,21 @@ static void go_format_float_v(Buf *b, double x) {
     buf_putc(b, '.');
     buf_puts(b, digits + exp10 + 1);
   }
+}
+
+/* A float64 as encoding/json writes it (what a YAML number becomes on its way to JSON in kubectl and the
+ * API server). */
+void schema_go_format_float(Buf *b, double x) {
+  go_float(b, x, true);
+}
+
+static bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+/* A float64 as Go's fmt prints it with %v. */
+static void go_format_float_v(Buf *b, double x) {
+  go_float(b, x, false);
 }
 
 static int key_cmp(const void *a, const void *b) {

@@ -172,41 +172,7 @@ static void buf_put_go_quoted(Buf *b, const char *s) {
       p += n;
       continue;
     }
-    p++;
-    switch (cp) {
-    case '"':
-      buf_puts(b, "\\\"");
-      break;
-    case '\\':
-      buf_puts(b, "\\\\");
-      break;
-    case '\a':
-      buf_puts(b, "\\a");
-      break;
-    case '\b':
-      buf_puts(b, "\\b");
-      break;
-    case '\f':
-      buf_puts(b, "\\f");
-      break;
-    case '\n':
-      buf_puts(b, "\\n");
-      break;
-    case '\r':
-      buf_puts(b, "\\r");
-      break;
-    case '\t':
-      buf_puts(b, "\\t");
-      break;
-    case '\v':
-      buf_puts(b, "\\v");
-      break;
-    default:
-      if (cp < 0x20 || cp == 0x7f)
-        buf_printf(b, "\\x%02x", (unsigned)cp);
-      else
-        buf_putc(b, (char)cp);
-    }
+    buf_put_go_byte(b, *p++);
   }
   buf_putc(b, '"');
 }

@@ -383,8 +383,8 @@ void podlog_handle(ApiServer *s, HttpRequest *req, HttpResponse *resp, const Api
     http_respond_json(resp, error_http_status(&e), status_from_error(&e, nodes, node_name));
     return;
   }
-  /* This server's own agent is asked on loopback: its serving certificate (the API server's) always names
-   * 127.0.0.1, but names the node's address only when it was given with --node-ip. */
+  /* This server's own agent is asked on loopback: its serving certificate (the API server's) names 127.0.0.1
+   * and the node's address (given with --node-ip or detected); loopback needs no route. */
   const char *addr = streq_ptr(node_name, s->opts.node_name) ? "127.0.0.1" : node_address(node->obj);
   if (!addr) {
     respond(resp, -EADDRNOTAVAIL, 500, "InternalError",

@@ -98,3 +98,16 @@ char *buf_steal(Buf *b, size_t *ret_len) {
   *b = (Buf)BUF_INIT;
   return d;
 }
+
+void buf_put_go_byte(Buf *b, unsigned char c) {
+  static const char esc[][3] = {
+      ['"'] = "\\\"", ['\\'] = "\\\\", ['\a'] = "\\a", ['\b'] = "\\b", ['\f'] = "\\f",
+      ['\n'] = "\\n", ['\r'] = "\\r",  ['\t'] = "\\t", ['\v'] = "\\v",
+  };
+  if (c < sizeof esc / sizeof esc[0] && esc[c][0])
+    buf_append(b, esc[c], 2);
+  else if (c < 0x20 || c == 0x7f)
+    buf_printf(b, "\\x%02x", c);
+  else
+    buf_putc(b, (char)c);
+}

@@ -27,6 +27,9 @@ void buf_putc(Buf *b, char c);
 void buf_printf(Buf *b, const char *fmt, ...) _printf_(2, 3);
 /* Appends s as a JSON string literal with quotes and escapes. */
 void buf_put_json_string(Buf *b, const char *s);
+/* One byte as Go's %q writes it inside quotes: \" \\ \a \b \f \n \r \t \v, other ASCII controls and DEL as
+ * \xNN, anything else as is (callers decide about non-ASCII). */
+void buf_put_go_byte(Buf *b, unsigned char c);
 void buf_reset(Buf *b);
 void buf_free(Buf *b);
 /* Returns the data (NUL-terminated, never NULL) and leaves the buffer empty. */

@@ -212,7 +212,7 @@ int mkdir_p(const char *path, unsigned mode) {
   return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode) {
+static int write_file_rename(const char *path, const void *data, size_t len, unsigned mode, bool sync) {
   _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
   _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0)
@@ -232,12 +232,20 @@ int write_file_atomic(const char *path, const void *data, size_t len, unsigned m
     p += n;
     len -= (size_t)n;
   }
-  if (fsync(fd) < 0 || rename(tmp, path) < 0) {
+  if ((sync && fsync(fd) < 0) || rename(tmp, path) < 0) {
     int r = -errno;
     unlink(tmp);
     return r;
   }
   return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode) {
+  return write_file_rename(path, data, len, mode, true);
+}
+
+int write_file_replace(const char *path, const void *data, size_t len, unsigned mode) {
+  return write_file_rename(path, data, len, mode, false);
 }
 
 int read_file(const char *path, char **ret_data, size_t *ret_len) {

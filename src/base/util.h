@@ -88,6 +88,9 @@ int mkdir_p(const char *path, unsigned mode);
 int rm_rf(const char *path);
 /* Writes a whole file atomically (temp file + fsync + rename) with the given mode. */
 int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
+/* The same without the fsync: readers never see a partial file, but after a power loss it may be empty or
+ * old. For files that are written again anyway before they matter (a container's bundle, a pod's hosts). */
+int write_file_replace(const char *path, const void *data, size_t len, unsigned mode);
 /* Reads a whole file into a NUL-terminated buffer. */
 int read_file(const char *path, char **ret_data, size_t *ret_len);
 /* Random bytes from getrandom(2); never fails for small sizes. */

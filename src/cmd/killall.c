@@ -6,7 +6,8 @@
 #include "agent/runtime/runtime.h"
 #include "cmd/cmd.h"
 
-int cmd_killall(int argc, char **argv) {
+int cmd_node_flags(int argc, char **argv, const char *help, const char **ret_data_dir,
+                   const char **ret_runc) {
   static const struct option longopts[] = {
       {"data-dir", required_argument, NULL, 'd'},
       {"runc", required_argument, NULL, 'r'},
@@ -25,18 +26,22 @@ int cmd_killall(int argc, char **argv) {
       runc = optarg;
       break;
     case 'h':
-      puts("Usage: coracle killall [--data-dir DIR] [--runc PATH]\n\n"
-           "Stops every container started from DIR (default /var/lib/coracle) and removes their mounts,\n"
-           "cgroups and network namespaces.");
+      puts(help);
       return 0;
     default:
       return 2;
     }
   }
+  *ret_data_dir = data_dir;
+  *ret_runc = runc;
+  return -1;
+}
+
+int cmd_stop_containers(const char *cmd, const char *data_dir, const char *runc) {
   RuntimeConfig cfg;
   Error err = ERROR_INIT;
   if (runtime_config_init(&cfg, data_dir, runc, NULL, &err) < 0) {
-    fprintf(stderr, "coracle killall: %s\n", err.message);
+    fprintf(stderr, "coracle %s: %s\n", cmd, err.message);
     error_reset(&err);
     runtime_config_done(&cfg);
     return 1;
@@ -45,4 +50,14 @@ int cmd_killall(int argc, char **argv) {
   printf("Stopped %d container%s\n", n, n == 1 ? "" : "s");
   runtime_config_done(&cfg);
   return 0;
+}
+
+int cmd_killall(int argc, char **argv) {
+  static const char help[] =
+      "Usage: coracle killall [--data-dir DIR] [--runc PATH]\n\n"
+      "Stops every container started from DIR (default /var/lib/coracle) and removes their mounts,\n"
+      "cgroups and network namespaces.";
+  const char *data_dir, *runc;
+  int rc = cmd_node_flags(argc, argv, help, &data_dir, &runc);
+  return rc >= 0 ? rc : cmd_stop_containers("killall", data_dir, runc);
 }

@@ -20,6 +20,7 @@
 #include "client/client.h"
 #include "controllers/controllers.h"
 #include "scheduler/scheduler.h"
+#include "cmd/clientflags.h"
 #include "cmd/cmd.h"
 
 int parse_duration_sec(const char *s, double *ret) {
@@ -447,21 +448,12 @@ int cmd_server(int argc, char **argv) {
         hpa_downscale_usec = (uint64_t)(d * 1e6);
       break;
     }
-    case 'v': {
-      LogLevel l = log_level_from_string(optarg);
-      if (l == LOG_LEVEL_INVALID) {
-        fprintf(stderr, "coracle server: unknown log level \"%s\"\n", optarg);
-        return 2;
-      }
-      log_set_level(l);
-      break;
+    default: {
+      int ex = 2; /* -v, -h and unknown flags (cmd/clientflags.h) */
+      if (cmd_client_flag(NULL, "server", c, optarg, server_usage, &ex) && ex < 0)
+        break;
+      return ex;
     }
-    case 'h':
-      server_usage(stdout);
-      return 0;
-    default:
-      server_usage(stderr);
-      return 2;
     }
   }
   {
@@ -475,6 +467,12 @@ int cmd_server(int argc, char **argv) {
     fprintf(stderr, "coracle server: unexpected argument \"%s\"\n", argv[optind]);
     return 2;
   }
+  /* Without --node-ip the node's address is the one the agent detects (the default route's interface), and
+   * the serving certificate names it like a given one, so a client can reach the server at that address. */
+  const char *node_ip_flag = o.node_ip;
+  _cleanup_free_ char *detected_ip = isempty(o.node_ip) ? kubelet_detect_node_ip() : NULL;
+  if (detected_ip && !streq(detected_ip, "127.0.0.1"))
+    o.node_ip = detected_ip;
 
   /* Every connection and watch holds a descriptor: allow as many as the hard limit permits. */
   struct rlimit rl;
@@ -520,9 +518,9 @@ int cmd_server(int argc, char **argv) {
     bool v6 = !any && strchr(o.bind_address, ':');
     _cleanup_free_ char *url = xasprintf("https://%s%s%s:%d", v6 ? "[" : "",
                                          any ? "127.0.0.1" : o.bind_address, v6 ? "]" : "", o.https_port);
-    /* The kubernetes Service's endpoint: the node's first address, else where we listen. */
-    _cleanup_free_ char *ip = !isempty(o.node_ip) ? xstrndup(o.node_ip, strcspn(o.node_ip, ","))
-                                                  : xstrdup(any ? "127.0.0.1" : o.bind_address);
+    /* The kubernetes Service's endpoint: the first --node-ip, else where we listen. */
+    _cleanup_free_ char *ip = !isempty(node_ip_flag) ? xstrndup(node_ip_flag, strcspn(node_ip_flag, ","))
+                                                     : xstrdup(any ? "127.0.0.1" : o.bind_address);
     CtrlManagerOptions copts = {
         .apiserver_ip = ip, .apiserver_port = o.https_port, .cluster_cidr = o.cluster_cidr};
     copts.hpa_sync_period_usec = hpa_sync_usec;

@@ -4,12 +4,10 @@
  * k3s-uninstall.sh). Other tools' links and tables are never touched. The server must be stopped first. */
 #include <errno.h>
 #include <ftw.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 
 #include "agent/net/podnet.h"
-#include "agent/runtime/runtime.h"
 #include "cmd/cmd.h"
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *f) {
@@ -22,33 +20,15 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 }
 
 int cmd_uninstall(int argc, char **argv) {
-  static const struct option longopts[] = {
-      {"data-dir", required_argument, NULL, 'd'},
-      {"runc", required_argument, NULL, 'r'},
-      {"help", no_argument, NULL, 'h'},
-      {0},
-  };
-  const char *data_dir = "/var/lib/coracle", *runc = NULL;
-  int c;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "h", longopts, NULL)) >= 0) {
-    switch (c) {
-    case 'd':
-      data_dir = optarg;
-      break;
-    case 'r':
-      runc = optarg;
-      break;
-    case 'h':
-      puts("Usage: coracle uninstall [--data-dir DIR] [--runc PATH]\n\n"
-           "Stops every container started from DIR (default /var/lib/coracle) as `coracle killall` does,\n"
-           "removes the pod network of this network namespace (bridge coracle0, our veths and routes, the\n"
-           "nftables table `ip coracle`, sysctls restored) and then DIR itself. Stop the server first.");
-      return 0;
-    default:
-      return 2;
-    }
-  }
+  static const char help[] =
+      "Usage: coracle uninstall [--data-dir DIR] [--runc PATH]\n\n"
+      "Stops every container started from DIR (default /var/lib/coracle) as `coracle killall` does,\n"
+      "removes the pod network of this network namespace (bridge coracle0, our veths and routes, the\n"
+      "nftables table `ip coracle`, sysctls restored) and then DIR itself. Stop the server first.";
+  const char *data_dir, *runc;
+  int rc = cmd_node_flags(argc, argv, help, &data_dir, &runc);
+  if (rc >= 0)
+    return rc;
   char real[PATH_MAX];
   if (!realpath(data_dir, real)) {
     fprintf(stderr, "coracle uninstall: %s: %s\n", data_dir, strerror(errno));
@@ -58,18 +38,9 @@ int cmd_uninstall(int argc, char **argv) {
     fputs("coracle uninstall: refusing to remove /\n", stderr);
     return 2;
   }
-  RuntimeConfig cfg;
-  Error err = ERROR_INIT;
-  if (runtime_config_init(&cfg, real, runc, NULL, &err) < 0) {
-    fprintf(stderr, "coracle uninstall: %s\n", err.message);
-    error_reset(&err);
-    runtime_config_done(&cfg);
-    return 1;
-  }
-  int n = runtime_killall(&cfg);
-  runtime_config_done(&cfg);
-  printf("Stopped %d container%s\n", n, n == 1 ? "" : "s");
-  int rc = podnet_uninstall(real, stdout);
+  if ((rc = cmd_stop_containers("uninstall", real, runc)) != 0)
+    return rc;
+  rc = podnet_uninstall(real, stdout);
   if (nftw(real, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
     fprintf(stderr, "coracle uninstall: removing %s: %s\n", real, strerror(errno));
   else

@@ -13,6 +13,7 @@
 #include "api/selector.h"
 #include "base/log.h"
 #include "client/client.h"
+#include "client/events.h"
 #include "client/informer.h"
 #include "client/workqueue.h"
 #include "controllers/controllers.h"
@@ -63,10 +64,7 @@ struct CtrlController {
 #define CTRL_MAX_CONTROLLERS 24
 
 /* Recently recorded events, for de-duplication (events.c). */
-typedef struct CtrlEvents {
-  pthread_mutex_t lock;
-  json_t *seen; /* "uid|type|reason|message" → {"name", "count", "t": monotonic usec} */
-} CtrlEvents;
+typedef ClientEvents CtrlEvents; /* keys "uid|type|reason|message" (client/events.h) */
 
 struct CtrlManager {
   Client *client;
@@ -150,6 +148,11 @@ int ctrl_int_or_percent(json_t *v, int64_t total, bool round_up, int64_t *ret);
 /* PUTs status on obj's status subresource; after a conflict, once more on the latest version if its
  * generation is the same (-ECANCELED otherwise). */
 int ctrl_update_status(Client *c, const ApiResource *r, json_t *obj, json_t *status, Error *err);
+/* Moves *e into err (err may be NULL: *e is reset), leaving *e empty; returns rc. */
+int ctrl_pass_error(int rc, Error *e, Error *err);
+/* For a sync that goes on after a failed call and reports the first failure: when rc < 0 and *ret is still
+ * 0, sets *ret = rc and moves *e into err (err may be NULL); otherwise resets *e. */
+void ctrl_keep_first_error(int rc, Error *e, int *ret, Error *err);
 
 /* ---- expectations: what a controller created or deleted and has not yet seen in its informer ---- */
 

@@ -250,12 +250,7 @@ static int cj_sync(CtrlController *c, const char *key, Error *err) {
                    "Error creating job: %s", e.message ?: strerror(-rc));
       }
       if (rc < 0) {
-        error_reset(err);
-        if (err)
-          *err = e;
-        else
-          error_reset(&e);
-        return rc;
+        return ctrl_pass_error(rc, &e, err);
       }
       error_reset(&e);
       char ts[32];

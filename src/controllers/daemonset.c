@@ -237,16 +237,7 @@ static int ds_sync(CtrlController *c, const char *key, Error *err) {
                      "Deleted pod: %s", jstr(p, "metadata.name"));
         else if (rc != -ENOENT)
           ctrl_expectations_deletion_observed(&s->exp, key, jstr(p, "metadata.uid"));
-        if (rc < 0 && rc != -ENOENT && !ret) {
-          ret = rc;
-          error_reset(err);
-          if (err)
-            *err = e;
-          else
-            error_reset(&e);
-        } else {
-          error_reset(&e);
-        }
+        ctrl_keep_first_error(rc == -ENOENT ? 0 : rc, &e, &ret, err);
       }
     } else if (nc) {
       ctrl_expectations_expect(&s->exp, key, (int64_t)nc, NULL);
@@ -265,16 +256,7 @@ static int ds_sync(CtrlController *c, const char *key, Error *err) {
         ctrl_expectations_lower_adds(&s->exp, key, 1);
         ctrl_event(c->m, ds, "apps/v1", "DaemonSet", COMPONENT, "Warning", "FailedCreate",
                    "Error creating: %s", e.message ?: strerror(-rc));
-        if (!ret) {
-          ret = rc;
-          error_reset(err);
-          if (err)
-            *err = e;
-          else
-            error_reset(&e);
-        } else {
-          error_reset(&e);
-        }
+        ctrl_keep_first_error(rc, &e, &ret, err);
       }
     }
   }
@@ -294,16 +276,7 @@ static int ds_sync(CtrlController *c, const char *key, Error *err) {
   if (!json_equal(st, jpath(ds, "status"))) {
     Error e = ERROR_INIT;
     rc = ctrl_update_status(c->m->client, ctrl_resource(CTRL_DAEMONSETS), ds, st, &e);
-    if (rc < 0 && rc != -ENOENT && !ret) {
-      ret = rc;
-      error_reset(err);
-      if (err)
-        *err = e;
-      else
-        error_reset(&e);
-    } else {
-      error_reset(&e);
-    }
+    ctrl_keep_first_error(rc == -ENOENT ? 0 : rc, &e, &ret, err);
   }
   if (min_ready > 0 && ready != avail)
     ctrl_enqueue_after(c, key, (uint64_t)min_ready * 1000000 + 100000);

@@ -192,12 +192,7 @@ static int owner_state(GcState *s, json_t *dep, json_t *ref, OwnerState *ret, Er
     Error e = ERROR_INIT;
     int rc = client_get(s->m->client, ar, ns, jstr(ref, "name"), &owner, &e);
     if (rc < 0 && rc != -ENOENT) {
-      error_reset(err);
-      if (err)
-        *err = e;
-      else
-        error_reset(&e);
-      return rc;
+      return ctrl_pass_error(rc, &e, err);
     }
     error_reset(&e);
   }

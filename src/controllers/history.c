@@ -141,12 +141,7 @@ int hist_sync(CtrlManager *m, json_t *owner, const char *kind, json_t *revs, jso
       }
     }
     if (rc < 0) {
-      error_reset(err);
-      if (err)
-        *err = e;
-      else
-        error_reset(&e);
-      return rc;
+      return ctrl_pass_error(rc, &e, err);
     }
     error_reset(&e);
   }

@@ -204,6 +204,20 @@ void hpa_history_init(HpaHistory *h, int32_t current, uint64_t now) {
 
 static const char *const WITHIN = "the desired count is within the acceptable range";
 
+/* The replica count a policy's period began with: current, less the scale-ups and plus the scale-downs
+ * recorded within the last period_sec. */
+static int32_t period_start(const HpaHistory *h, int32_t current, int32_t period_sec, uint64_t now) {
+  uint64_t cutoff = (uint64_t)period_sec * 1000000u;
+  int32_t added = 0, deleted = 0;
+  for (size_t e = 0; e < h->n_up; e++)
+    if (h->up[e].time + cutoff > now)
+      added += h->up[e].change;
+  for (size_t e = 0; e < h->n_down; e++)
+    if (h->down[e].time + cutoff > now)
+      deleted += h->down[e].change;
+  return current - added + deleted;
+}
+
 void hpa_normalize(HpaHistory *h, const HpaBehavior *behavior, uint64_t window_usec, int32_t current,
                    int32_t desired, int32_t min, int32_t max, uint64_t now, HpaNormalized *ret) {
   HpaNormalized r = {0};
@@ -311,15 +325,7 @@ void hpa_normalize(HpaHistory *h, const HpaBehavior *behavior, uint64_t window_u
     } else {
       limit = rules->select == HPA_SELECT_MIN ? INT32_MAX : INT32_MIN;
       for (size_t p = 0; p < rules->n_policies; p++) {
-        uint64_t cutoff = (uint64_t)rules->policies[p].period_sec * 1000000u;
-        int32_t added = 0, deleted = 0;
-        for (size_t e = 0; e < h->n_up; e++)
-          if (h->up[e].time + cutoff > now)
-            added += h->up[e].change;
-        for (size_t e = 0; e < h->n_down; e++)
-          if (h->down[e].time + cutoff > now)
-            deleted += h->down[e].change;
-        int32_t start = current - added + deleted, proposed;
+        int32_t start = period_start(h, current, rules->policies[p].period_sec, now), proposed;
         if (rules->policies[p].type == HPA_POLICY_PODS)
           proposed = start + rules->policies[p].value;
         else
@@ -352,15 +358,7 @@ void hpa_normalize(HpaHistory *h, const HpaBehavior *behavior, uint64_t window_u
     } else {
       limit = rules->select == HPA_SELECT_MIN ? INT32_MIN : INT32_MAX;
       for (size_t p = 0; p < rules->n_policies; p++) {
-        uint64_t cutoff = (uint64_t)rules->policies[p].period_sec * 1000000u;
-        int32_t added = 0, deleted = 0;
-        for (size_t e = 0; e < h->n_up; e++)
-          if (h->up[e].time + cutoff > now)
-            added += h->up[e].change;
-        for (size_t e = 0; e < h->n_down; e++)
-          if (h->down[e].time + cutoff > now)
-            deleted += h->down[e].change;
-        int32_t start = current - added + deleted, proposed;
+        int32_t start = period_start(h, current, rules->policies[p].period_sec, now), proposed;
         if (rules->policies[p].type == HPA_POLICY_PODS)
           proposed = start - rules->policies[p].value;
         else

@@ -78,17 +78,9 @@ static void on_job_delete(json_t *job, void *ud) {
     ctrl_expectations_delete(&s->exp, key);
 }
 
+/* A 404 is someone else's delete, which the informer will show: not a failure. */
 static void keep_first_error(int rc, Error *e, int *ret, Error *err) {
-  if (rc >= 0 || rc == -ENOENT || *ret < 0) {
-    error_reset(e);
-    return;
-  }
-  *ret = rc;
-  error_reset(err);
-  if (err)
-    *err = *e;
-  else
-    error_reset(e);
+  ctrl_keep_first_error(rc == -ENOENT ? 0 : rc, e, ret, err);
 }
 
 static int create_pods(JobState *s, json_t *job, const char *key, json_t *create, Error *err) {

@@ -411,13 +411,8 @@ static int create_pods(RsState *s, json_t *rs, const char *key, int64_t n, Error
       pthread_join(th[k], NULL);
     pthread_mutex_destroy(&b.lock);
     int failed = b.failed, first_rc = b.first_rc;
-    if (first_rc) {
-      error_reset(err);
-      if (err)
-        *err = b.first_err;
-      else
-        error_reset(&b.first_err);
-    }
+    if (first_rc)
+      ctrl_pass_error(first_rc, &b.first_err, err);
     done += todo;
     if (failed) {
       /* Neither the failed creations nor the skipped ones will ever be observed. */
@@ -448,21 +443,10 @@ static int delete_pods(RsState *s, json_t *rs, json_t *pods, const char *key, in
     if (rc >= 0)
       ctrl_event(s->c->m, rs, "apps/v1", "ReplicaSet", COMPONENT, "Normal", "SuccessfulDelete",
                  "Deleted pod: %s", jstr(p, "metadata.name"));
-    if (rc < 0) {
-      /* Not coming: stop waiting for it. A 404 means someone else deleted it, which we will observe. */
-      if (rc != -ENOENT) {
-        ctrl_expectations_deletion_observed(&s->exp, key, jstr(p, "metadata.uid"));
-        if (!ret) {
-          ret = rc;
-          error_reset(err);
-          if (err) {
-            *err = e;
-            continue;
-          }
-        }
-      }
-      error_reset(&e);
-    }
+    /* Not coming: stop waiting for it. A 404 means someone else deleted it, which we will observe. */
+    if (rc < 0 && rc != -ENOENT)
+      ctrl_expectations_deletion_observed(&s->exp, key, jstr(p, "metadata.uid"));
+    ctrl_keep_first_error(rc == -ENOENT ? 0 : rc, &e, &ret, err);
   }
   if (!ret)
     log_info(COMPONENT, "msg=\"deleted pods\" replicaset=%s count=%lld", key, (long long)n);
@@ -500,12 +484,8 @@ static int rs_sync(CtrlController *c, const char *key, Error *err) {
   if (!json_equal(status, jpath(rs, "status"))) {
     Error e = ERROR_INIT;
     rc = ctrl_update_status(c->m->client, ctrl_resource(CTRL_REPLICASETS), rs, status, &e);
-    if (rc < 0 && rc != -ENOENT && manage_rc >= 0) {
-      error_reset(err);
-      if (err)
-        *err = e;
-      return rc;
-    }
+    if (rc < 0 && rc != -ENOENT && manage_rc >= 0)
+      return ctrl_pass_error(rc, &e, err);
     error_reset(&e);
   }
   int64_t mrs = jint(rs, "spec.minReadySeconds", 0);

@@ -40,19 +40,6 @@ static void on_set_update(json_t *old, json_t *sts, void *ud) {
   on_set(sts, ud);
 }
 
-static void take_error(int rc, Error *e, int *ret, Error *err) {
-  if (rc >= 0 || *ret < 0) {
-    error_reset(e);
-    return;
-  }
-  *ret = rc;
-  error_reset(err);
-  if (err)
-    *err = *e;
-  else
-    error_reset(e);
-}
-
 static int create_pod(StsState *s, json_t *sts, json_t *template, int64_t ord, const char *rev, Error *err) {
   Client *cl = s->c->m->client;
   const char *ns = jstr(sts, "metadata.namespace");
@@ -72,7 +59,7 @@ static int create_pod(StsState *s, json_t *sts, json_t *template, int64_t ord, c
                  "create Claim %s for Pod %s in StatefulSet %s failed error: %s", jstr(pvc, "metadata.name"),
                  pod_name, jstr(sts, "metadata.name"), e.message ?: strerror(-rc));
       int ret = 0;
-      take_error(rc, &e, &ret, err);
+      ctrl_keep_first_error(rc, &e, &ret, err);
       return rc;
     }
     error_reset(&e);
@@ -90,7 +77,7 @@ static int create_pod(StsState *s, json_t *sts, json_t *template, int64_t ord, c
   if (rc == -EEXIST)
     rc = 0; /* ours, not yet in the informer */
   int ret = 0;
-  take_error(rc, &e, &ret, err);
+  ctrl_keep_first_error(rc, &e, &ret, err);
   return ret;
 }
 
@@ -146,7 +133,7 @@ static int sts_sync(CtrlController *c, const char *key, Error *err) {
       if (json_is_object(t))
         json_object_del(t, "$patch");
       rc = create_pod(s, sts, t, acts[a].ordinal, acts[a].current ? current_rev : update_rev, &e);
-      take_error(rc, &e, &ret, err);
+      ctrl_keep_first_error(rc, &e, &ret, err);
     } else {
       char k[24];
       snprintf(k, sizeof k, "%lld", (long long)acts[a].ordinal);
@@ -158,7 +145,7 @@ static int sts_sync(CtrlController *c, const char *key, Error *err) {
       if (rc >= 0)
         ctrl_event(c->m, sts, "apps/v1", "StatefulSet", COMPONENT, "Normal", "SuccessfulDelete",
                    "delete Pod %s in StatefulSet %s successful", jstr(pod, "metadata.name"), set);
-      take_error(rc == -ENOENT ? 0 : rc, &e, &ret, err);
+      ctrl_keep_first_error(rc == -ENOENT ? 0 : rc, &e, &ret, err);
     }
   }
   int64_t now = ctrl_now_sec();
@@ -166,7 +153,7 @@ static int sts_sync(CtrlController *c, const char *key, Error *err) {
   if (!json_equal(st, jpath(sts, "status"))) {
     Error e = ERROR_INIT;
     rc = ctrl_update_status(c->m->client, ctrl_resource(CTRL_STATEFULSETS), sts, st, &e);
-    take_error(rc == -ENOENT ? 0 : rc, &e, &ret, err);
+    ctrl_keep_first_error(rc == -ENOENT ? 0 : rc, &e, &ret, err);
   }
   int64_t mrs = jint(sts, "spec.minReadySeconds", 0);
   if (mrs > 0 && jint(st, "readyReplicas", 0) != jint(st, "availableReplicas", 0))

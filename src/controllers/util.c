@@ -221,3 +221,21 @@ void ctrl_expectations_delete(CtrlExpectations *e, const char *key) {
   json_object_del(e->map, key);
   pthread_mutex_unlock(&e->lock);
 }
+
+int ctrl_pass_error(int rc, Error *e, Error *err) {
+  error_reset(err);
+  if (err)
+    *err = *e;
+  else
+    error_reset(e);
+  *e = (Error){0};
+  return rc;
+}
+
+void ctrl_keep_first_error(int rc, Error *e, int *ret, Error *err) {
+  if (rc >= 0 || *ret < 0) {
+    error_reset(e);
+    return;
+  }
+  *ret = ctrl_pass_error(rc, e, err);
+}

@@ -309,10 +309,30 @@ def coracle(*args, check=True, timeout=120):
     return p
 
 
-def start_agent_node(request, prefix, port, extra_args=()):
-    """A server WITH its node agent for one module: container logs in WORKDIR/pod-logs (c.logdir), the
-    busybox-static image (c.image) imported as BUSYBOX_IMAGE. At the end: stopped, every container killed
-    (`coracle killall`), and the test fails on any sanitizer report in the server log."""
+def stop_and_check(c, workdir, teardown=None, after_stop=None):
+    """The end of a test's own server: stopped, `coracle TEARDOWN` (killall, uninstall) run on its data
+    directory if given, after_stop(c) called if given, WORKDIR removed (kept with CORACLE_KEEP set), and the
+    test fails on any sanitizer report in the server log."""
+    try:
+        c.stop()
+    finally:
+        if teardown and os.path.exists(c.data_dir):
+            coracle(teardown, "--data-dir", c.data_dir, check=False)
+        if after_stop:
+            after_stop(c)
+        reports = c.sanitizer_report()
+        log = c.read_log()
+        if not os.environ.get("CORACLE_KEEP"):
+            shutil.rmtree(workdir, ignore_errors=True)
+        assert not reports, "sanitizer reports:\n" + "\n".join(reports) + "\n" + log[-8000:]
+
+
+def start_agent_node(request, prefix, port, extra_args=(), teardown="killall", after_stop=None):
+    """A server WITH its node agent for one module (or one test: request is then the test's): container logs
+    in WORKDIR/pod-logs (c.logdir), the busybox-static image (c.image) imported as BUSYBOX_IMAGE. At the end:
+    stopped, `coracle TEARDOWN` run on its data directory (killall: every container killed; uninstall: the
+    node's pod network removed too), after_stop(c) called if given, and the test fails on any sanitizer
+    report in the server log."""
     workdir = tempfile.mkdtemp(prefix=prefix)
     logdir = os.path.join(workdir, "pod-logs")
     c = Cluster(workdir, port=port, agent=True, extra_args=["--pod-log-dir", logdir] + list(extra_args))
@@ -323,17 +343,6 @@ def start_agent_node(request, prefix, port, extra_args=()):
     it.oci_archive(archive, [(c.image, {"io.containerd.image.name": BUSYBOX_IMAGE})])
     coracle("images", "import", "--data-dir", c.data_dir, archive)
 
-    def finish():
-        try:
-            c.stop()
-        finally:
-            coracle("killall", "--data-dir", c.data_dir, check=False)
-            reports = c.sanitizer_report()
-            log = c.read_log()
-            if not os.environ.get("CORACLE_KEEP"):
-                shutil.rmtree(workdir, ignore_errors=True)
-            assert not reports, "sanitizer reports:\n" + "\n".join(reports) + "\n" + log[-8000:]
-
-    request.addfinalizer(finish)
+    request.addfinalizer(lambda: stop_and_check(c, workdir, teardown, after_stop))
     c.start()
     return c

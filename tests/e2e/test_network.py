@@ -10,27 +10,17 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 import urllib.request
 
 import pytest
 
-import imagetools as it
-from conftest import CORACLE_BIN, Cluster, wait_for
+from conftest import BUSYBOX_IMAGE as IMAGE, coracle, start_agent_node, wait_for
 
-IMAGE = "docker.io/e2e/busybox:1.0"
 NODE = "e2e-node"
 NODE_IP = "192.168.77.1"
 POD_CIDR = "10.42.0.0/24"
 
 pytestmark = pytest.mark.skipif(shutil.which("runc") is None, reason="runc is not installed")
-
-
-def coracle(*args, check=True):
-    p = subprocess.run([CORACLE_BIN] + list(args), capture_output=True, text=True, timeout=120)
-    if check and p.returncode != 0:
-        raise AssertionError("coracle %s failed (%d): %s %s" % (" ".join(args), p.returncode, p.stdout, p.stderr))
-    return p
 
 
 def sh(*cmd):
@@ -39,35 +29,18 @@ def sh(*cmd):
 
 @pytest.fixture(scope="module")
 def node(client_netns, request):
-    workdir = tempfile.mkdtemp(prefix="coracle-net-")
-    c = Cluster(workdir, port=6471, agent=True,
-                extra_args=["--pod-log-dir", os.path.join(workdir, "pod-logs"), "--node-ip", NODE_IP])
-    c.client = client_netns
-    archive = os.path.join(workdir, "busybox.tar")
-    img = it.Image([it.Layer(it.tar_entries(it.busybox_entries()))], cmd=("/bin/sh",))
-    it.oci_archive(archive, [(img, {"io.containerd.image.name": IMAGE})])
-    coracle("images", "import", "--data-dir", c.data_dir, archive)
     # The session's netns may carry route_localnet=1 from earlier agents (killall leaves sysctls alone):
     # start from the kernel default so that uninstall has a value of ours to restore.
     with open("/proc/sys/net/ipv4/conf/all/route_localnet", "w") as f:
         f.write("0")
-    c.start()
 
-    def finish():
-        try:
-            c.stop()
-        finally:
-            if os.path.exists(c.data_dir):
-                coracle("uninstall", "--data-dir", c.data_dir, check=False)
-            sh("ip", "link", "del", "e2eother0")
-            sh("nft", "delete", "table", "ip", "e2eother")
-            reports = c.sanitizer_report()
-            log = c.read_log()
-            if not os.environ.get("CORACLE_KEEP"):
-                shutil.rmtree(workdir, ignore_errors=True)
-            assert not reports, "sanitizer reports:\n" + "\n".join(reports) + "\n" + log[-8000:]
+    def remove_others(c):
+        sh("ip", "link", "del", "e2eother0")
+        sh("nft", "delete", "table", "ip", "e2eother")
 
-    request.addfinalizer(finish)
+    c = start_agent_node(request, "coracle-net-", 6471, ["--node-ip", NODE_IP], teardown="uninstall",
+                         after_stop=remove_others)
+    c.client = client_netns
     return c
 
 
@@ -110,25 +83,9 @@ def netns_of(pod):
 def test_pods_wait_for_a_pod_cidr(client_netns, request):
     """A cluster CIDR too small for one node's /24: the Node gets no podCIDR, its pods wait in ContainerCreating
     with a message saying so, while a hostNetwork pod (which needs none) runs."""
-    workdir = tempfile.mkdtemp(prefix="coracle-net-wait-")
-    c = Cluster(workdir, port=6472, agent=True,
-                extra_args=["--pod-log-dir", os.path.join(workdir, "pod-logs"), "--node-ip", NODE_IP,
-                            "--cluster-cidr", "10.42.0.0/25", "--disable-scheduler"])
-    archive = os.path.join(workdir, "busybox.tar")
-    img = it.Image([it.Layer(it.tar_entries(it.busybox_entries()))], cmd=("/bin/sh",))
-    it.oci_archive(archive, [(img, {"io.containerd.image.name": IMAGE})])
-    coracle("images", "import", "--data-dir", c.data_dir, archive)
-    c.start()
-
-    def finish():
-        try:
-            c.stop()
-        finally:
-            coracle("uninstall", "--data-dir", c.data_dir, check=False)
-            reports = c.sanitizer_report()
-            shutil.rmtree(workdir, ignore_errors=True)
-            assert not reports, "sanitizer reports:\n" + "\n".join(reports)
-    request.addfinalizer(finish)
+    c = start_agent_node(request, "coracle-net-wait-", 6472,
+                         ["--node-ip", NODE_IP, "--cluster-cidr", "10.42.0.0/25", "--disable-scheduler"],
+                         teardown="uninstall")
     c.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List",
                                                     "items": [web("waits"), web("hostnet", 18081, True)]}))
     running(c, "hostnet")
@@ -293,27 +250,8 @@ def test_cleanup_on_exit(client_netns, request):
     were; the data directory (images, store) stays. Runs after the module's node was uninstalled."""
     for name in ("conf/all/route_localnet", "ip_forward"):
         _set_sysctl(name, "0")
-    workdir = tempfile.mkdtemp(prefix="coracle-net-clean-")
-    c = Cluster(workdir, port=6473, agent=True,
-                extra_args=["--pod-log-dir", os.path.join(workdir, "pod-logs"), "--node-ip", NODE_IP,
-                            "--cleanup-on-exit"])
-    archive = os.path.join(workdir, "busybox.tar")
-    img = it.Image([it.Layer(it.tar_entries(it.busybox_entries()))], cmd=("/bin/sh",))
-    it.oci_archive(archive, [(img, {"io.containerd.image.name": IMAGE})])
-    coracle("images", "import", "--data-dir", c.data_dir, archive)
-    c.start()
-
-    def finish():
-        try:
-            c.stop()
-        finally:
-            coracle("uninstall", "--data-dir", c.data_dir, check=False)
-            reports = c.sanitizer_report()
-            log = c.read_log()
-            if not os.environ.get("CORACLE_KEEP"):
-                shutil.rmtree(workdir, ignore_errors=True)
-            assert not reports, "sanitizer reports:\n" + "\n".join(reports) + "\n" + log[-8000:]
-    request.addfinalizer(finish)
+    c = start_agent_node(request, "coracle-net-clean-", 6473, ["--node-ip", NODE_IP, "--cleanup-on-exit"],
+                         teardown="uninstall")
     pod = web("clean-a")
     pod["metadata"]["labels"] = {"app": "clean"}
     svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "clean", "namespace": "default"},

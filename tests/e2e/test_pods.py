@@ -216,16 +216,23 @@ def test_kill9_server_keeps_containers(node):
     create(node, pod_manifest("survivor", ["sleep", "3600"]))
     pod = wait_phase(node, "survivor", "Running")
     before = ctr_status(pod)
+    bundle = os.path.join(node.data_dir, "agent", "pods", pod["metadata"]["uid"], "c", "0")
+    with open(os.path.join(bundle, "shim.pid")) as f:
+        shim = int(f.read())
+    # The monitor is the small coracle-shim beside the binary under test, not a re-exec of coracle.
+    small = os.path.join(os.path.dirname(os.path.realpath(CORACLE_BIN)), "coracle-shim")
+    assert os.readlink("/proc/%d/exe" % shim) == small
     node.kill9()
-    with open(os.path.join(node.data_dir, "agent", "pods", pod["metadata"]["uid"], "c", "0", "container.pid")) as f:
+    with open(os.path.join(bundle, "container.pid")) as f:
         pid = int(f.read())
     assert os.path.exists("/proc/%d" % pid), "the container died with the server"
+    assert os.path.exists("/proc/%d" % shim), "the monitor died with the server"
     node.start()
     time.sleep(3)
     pod = wait_phase(node, "survivor", "Running")
     after = ctr_status(pod)
     assert after["containerID"] == before["containerID"] and after["restartCount"] == before["restartCount"]
-    assert os.path.exists("/proc/%d" % pid)
+    assert os.path.exists("/proc/%d" % pid) and os.path.exists("/proc/%d" % shim)
     # hello from the first test was re-adopted too.
     assert ctr_status(get_pod(node, "hello"))["restartCount"] == 0
 

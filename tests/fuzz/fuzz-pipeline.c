@@ -9,8 +9,6 @@
  * then optionally a NUL byte and the patch document (JSON). Besides the sanitizers it asserts: defaulting
  * is idempotent, validation fails exactly when it reported causes, a failed check leaves a message, and
  * patches leave their inputs alone. Build with -DFUZZ_STANDALONE to replay files without libFuzzer. */
-#include <stdint.h>
-
 #include "api/apply-merge.h"
 #include "api/defaulting.h"
 #include "api/jsonutil.h"
@@ -18,8 +16,7 @@
 #include "api/schema.h"
 #include "api/validate.h"
 #include "base/strv.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz-common.h"
 
 static const SchemaKind *kind_of(json_t *obj, uint8_t selector) {
   const char *av = jstr(obj, "apiVersion"), *kind = jstr(obj, "kind");
@@ -63,35 +60,18 @@ static bool default_and_validate(const SchemaKind *k, json_t *obj) {
 }
 
 static json_t *apply_patch(const SchemaKind *k, json_t *obj, json_t *patch, int flavour) {
-  json_t *got = NULL;
-  Error err = ERROR_INIT;
-  int r = 0;
-  switch (flavour) {
-  case 0:
-    r = patch_merge(obj, patch, &got, &err);
-    break;
-  case 1:
-    r = patch_json(obj, patch, &got, &err);
-    break;
-  case 2:
-    r = patch_strategic(obj, patch, k->group, k->kind, &got, &err);
-    break;
-  default:
-    /* Server-side apply: the object's own fields were set by a previous apply of the same manager. */
-    if (json_is_object(patch)) {
-      json_t *prev = fieldset_from_object(k->message, obj, false);
-      got = apply_merge(k->message, obj, patch, prev, NULL);
-      json_t *conflicts = apply_conflicts(prev, patch, obj, prev);
-      char **paths = fieldset_paths(conflicts);
-      strv_free(paths);
-      json_decref(conflicts);
-      json_decref(prev);
-    }
-    break;
-  }
-  if (r < 0 && (got || !err.message))
-    abort();
-  error_reset(&err);
+  if (flavour < 3)
+    return fuzz_patch(flavour, obj, patch, k->group, k->kind);
+  /* Server-side apply: the object's own fields were set by a previous apply of the same manager. */
+  if (!json_is_object(patch))
+    return NULL;
+  json_t *prev = fieldset_from_object(k->message, obj, false);
+  json_t *got = apply_merge(k->message, obj, patch, prev, NULL);
+  json_t *conflicts = apply_conflicts(prev, patch, obj, prev);
+  char **paths = fieldset_paths(conflicts);
+  strv_free(paths);
+  json_decref(conflicts);
+  json_decref(prev);
   return got;
 }
 
@@ -146,19 +126,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   json_decref(obj);
   return 0;
 }
-
-#ifdef FUZZ_STANDALONE
-int main(int argc, char **argv) {
-  for (int i = 1; i < argc; i++) {
-    char *buf = NULL;
-    size_t len = 0;
-    if (read_file(argv[i], &buf, &len) < 0) {
-      fprintf(stderr, "cannot read %s\n", argv[i]);
-      return 1;
-    }
-    LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
-    free(buf);
-  }
-  return 0;
-}
-#endif

@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "base/base64.h"
@@ -79,6 +80,11 @@ static void test_buf(void **state) {
   buf_reset(&b);
   buf_put_json_string(&b, "a\"b\\c\n\x01");
   assert_string_equal(b.data, "\"a\\\"b\\\\c\\n\\u0001\"");
+  /* Go's %q escapes, byte by byte; non-ASCII bytes are the caller's business. */
+  buf_reset(&b);
+  for (const char *p = "\"\\\a\b\f\n\r\t\v\x01\x7f z\xc3"; *p; p++)
+    buf_put_go_byte(&b, (unsigned char)*p);
+  assert_string_equal(b.data, "\\\"\\\\\\a\\b\\f\\n\\r\\t\\v\\x01\\x7f z\xc3");
 }
 
 static void test_strv(void **state) {
@@ -109,10 +115,35 @@ static void test_error(void **state) {
   assert_int_equal(error_set(NULL, -EIO, NULL, "ignored"), -EIO);
 }
 
+/* write_file_replace (no fsync) still replaces whole files with the mode asked for, leaving no temp file. */
+static void test_write_file_replace(void **state) {
+  char dir[] = "/tmp/coracle-test-base-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  _cleanup_free_ char *path = xasprintf("%s/config.json", dir), *tmp = xasprintf("%s.tmp.%d", path, getpid());
+  assert_int_equal(write_file_replace(path, "a long first version", 20, 0600), 0);
+  assert_int_equal(write_file_replace(path, "second", 6, 0640), 0);
+  _cleanup_free_ char *data = NULL;
+  size_t len = 0;
+  assert_int_equal(read_file(path, &data, &len), 0);
+  assert_int_equal(len, 6);
+  assert_string_equal(data, "second");
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0640);
+  assert_int_equal(access(tmp, F_OK), -1);
+  assert_int_equal(write_file_replace("/nonexistent-dir/x", "x", 1, 0600), -ENOENT);
+  assert_int_equal(rm_rf(dir), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_format_age), cmocka_unit_test(test_rfc3339), cmocka_unit_test(test_base64),
-      cmocka_unit_test(test_buf),        cmocka_unit_test(test_strv),    cmocka_unit_test(test_error),
+      cmocka_unit_test(test_write_file_replace),
+      cmocka_unit_test(test_format_age),
+      cmocka_unit_test(test_rfc3339),
+      cmocka_unit_test(test_base64),
+      cmocka_unit_test(test_buf),
+      cmocka_unit_test(test_strv),
+      cmocka_unit_test(test_error),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,13 +1,17 @@
 /* Unit tests for the kubelet's pure parts: the restart back-off, restartPolicy decisions, the container
  * state machine, the pod phase from container states (kubelet's getPhase) and the status written to the
  * API (containerStatuses, conditions, qosClass). */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
 #include "agent/kubelet/kubelet-internal.h"
+#include "agent/kubelet/kubelet.h"
 #include "api/jsonutil.h"
 
 static void test_backoff(void **state) {
@@ -182,11 +186,55 @@ static void test_node_images(void **state) {
   assert_int_equal(jint(json_array_get(capped, KUBELET_NODE_MAX_IMAGES - 1), "sizeBytes", -1), 10);
 }
 
+/* ---- the node's address without --node-ip ---- */
+
+static struct ifaddrs *fake_if(struct ifaddrs *next, const char *name, const char *ip, unsigned flags,
+                               struct sockaddr_in *sa) {
+  struct ifaddrs *i = test_malloc(sizeof *i);
+  *i = (struct ifaddrs){.ifa_next = next, .ifa_name = (char *)name, .ifa_flags = flags};
+  *sa = (struct sockaddr_in){.sin_family = AF_INET};
+  inet_pton(AF_INET, ip, &sa->sin_addr);
+  i->ifa_addr = (struct sockaddr *)sa;
+  return i;
+}
+
+static void test_node_ip_pick(void **state) {
+  (void)state;
+  struct sockaddr_in sa[3];
+  /* getifaddrs order: lo, eth0, eth1; the default route leaves through eth1. */
+  struct ifaddrs *eth1 = fake_if(NULL, "eth1", "192.168.77.1", IFF_UP, &sa[2]);
+  struct ifaddrs *eth0 = fake_if(eth1, "eth0", "10.0.0.5", IFF_UP, &sa[1]);
+  struct ifaddrs *lo = fake_if(eth0, "lo", "127.0.0.1", IFF_UP | IFF_LOOPBACK, &sa[0]);
+  const char *routes = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\n"
+                       "eth0\t0000000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\n"
+                       "eth1\t00000000\t024DA8C0\t0003\t0\t0\t0\t00000000\n";
+  char *ip = kubelet_node_ip_pick(routes, lo);
+  assert_string_equal(ip, "192.168.77.1");
+  free(ip);
+  /* No default route: the first address that is not loopback. */
+  ip = kubelet_node_ip_pick("Iface\tDestination\n eth0\t0000000A\n", lo);
+  assert_string_equal(ip, "10.0.0.5");
+  free(ip);
+  ip = kubelet_node_ip_pick(NULL, lo);
+  assert_string_equal(ip, "10.0.0.5");
+  free(ip);
+  /* Only loopback (an isolated namespace). */
+  eth0->ifa_next = NULL;
+  lo->ifa_next = NULL;
+  ip = kubelet_node_ip_pick(routes, lo);
+  assert_string_equal(ip, "127.0.0.1");
+  free(ip);
+  test_free(lo);
+  test_free(eth0);
+  test_free(eth1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_backoff), cmocka_unit_test(test_restart_policy),
-      cmocka_unit_test(test_phase),   cmocka_unit_test(test_transitions),
-      cmocka_unit_test(test_status),  cmocka_unit_test(test_node_images),
+      cmocka_unit_test(test_backoff),      cmocka_unit_test(test_restart_policy),
+      cmocka_unit_test(test_phase),        cmocka_unit_test(test_transitions),
+      cmocka_unit_test(test_status),       cmocka_unit_test(test_node_images),
+      cmocka_unit_test(test_node_ip_pick),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

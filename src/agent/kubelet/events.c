@@ -1,6 +1,6 @@
 /* Events the kubelet records about pods (Pulling, Pulled, Created, Started, Killing, Unhealthy, BackOff,
  * Failed, FailedPostStartHook, FailedPreStopHook), written through the agent's Client like every other
- * object. See events.h for the aggregation rule. */
+ * object. See events.h for the aggregation rule (client/events.c, shared with the controllers). */
 #include <errno.h>
 #include <stdarg.h>
 
@@ -8,27 +8,22 @@
 #include "agent/kubelet/kubelet-internal.h"
 #include "api/jsonutil.h"
 #include "base/log.h"
-
-#define EVENT_DEDUP_USEC (600ull * 1000000)
-#define EVENT_MEMORY_MAX 4096 /* remembered events before the table is cleared */
+#include "client/events.h"
 
 struct KubeletEvents {
-  pthread_mutex_t lock;
-  json_t *seen; /* "uid|fieldPath|type|reason|message" → {"name", "count", "t": monotonic usec} */
+  ClientEvents rec; /* keys "uid|fieldPath|type|reason|message" */
 };
 
 KubeletEvents *kubelet_events_new(void) {
   KubeletEvents *ev = xzalloc(sizeof *ev);
-  pthread_mutex_init(&ev->lock, NULL);
-  ev->seen = json_object();
+  client_events_init(&ev->rec);
   return ev;
 }
 
 void kubelet_events_free(KubeletEvents *ev) {
   if (!ev)
     return;
-  json_decref(ev->seen);
-  pthread_mutex_destroy(&ev->lock);
+  client_events_destroy(&ev->rec);
   free(ev);
 }
 
@@ -49,61 +44,31 @@ void kubelet_event(Kubelet *k, const char *ns, const char *name, const char *uid
   char msg[1024];
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  const ApiResource *er = api_resource_find("", "v1", "events");
   _cleanup_free_ char *key = xasprintf("%s|%s|%s|%s|%s", uid, field_path ?: "", type, reason, msg);
   char ts[32];
   format_rfc3339((int64_t)(now_realtime_usec() / 1000000u), ts);
-  uint64_t now = now_monotonic_usec();
-
-  pthread_mutex_lock(&ev->lock);
-  json_t *rec = json_object_get(ev->seen, key);
-  _cleanup_free_ char *prev = NULL;
-  int64_t count = 0;
-  if (rec && now - (uint64_t)jint(rec, "t", 0) < EVENT_DEDUP_USEC) {
-    prev = xstrdup(jstr(rec, "name"));
-    count = jint(rec, "count", 1) + 1;
-    json_object_set_new(rec, "count", json_integer(count));
-    json_object_set_new(rec, "t", json_integer((json_int_t)now));
-  }
-  pthread_mutex_unlock(&ev->lock);
-
-  Error e = ERROR_INIT;
-  if (prev) {
-    _cleanup_json_ json_t *patch = json_pack("{s:I,s:s}", "count", (json_int_t)count, "lastTimestamp", ts);
-    if (client_patch(k->client, er, ns ? ns : "default", prev, NULL, CLIENT_PATCH_MERGE, patch, NULL, &e) >=
-        0)
-      return;
-    error_reset(&e); /* expired or deleted: record it anew */
-  }
-  uint64_t r;
-  random_bytes(&r, sizeof r);
-  _cleanup_free_ char *evname = xasprintf("%s.%016llx", name, (unsigned long long)r);
+  const char *evns = ns ? ns : "default";
+  if (client_events_repeat(&ev->rec, k->client, key, evns, ts))
+    return;
   /* ns NULL: an event about this Node (the kubelet's nodeRef: uid = the node's name, events in default). */
   json_t *involved = ns ? json_pack("{s:s,s:s,s:s,s:s,s:s}", "apiVersion", "v1", "kind", "Pod", "namespace",
                                     ns, "name", name, "uid", uid ?: "")
                         : json_pack("{s:s,s:s,s:s,s:s}", "apiVersion", "v1", "kind", "Node", "name", name,
                                     "uid", uid ?: name);
-  const char *evns = ns ? ns : "default";
   if (field_path)
     json_object_set_new(involved, "fieldPath", json_string(field_path));
   const char *node = k->opts.node_name;
   _cleanup_json_ json_t *obj = json_pack(
-      "{s:s,s:s,s:{s:s,s:s},s:o,s:s,s:s,s:s,s:{s:s,s:s},s:s,s:s,s:i,s:s,s:s}", "apiVersion", "v1", "kind",
-      "Event", "metadata", "name", evname, "namespace", evns, "involvedObject", involved, "reason", reason,
-      "message", msg, "type", type, "source", "component", "kubelet", "host", node, "firstTimestamp", ts,
-      "lastTimestamp", ts, "count", 1, "reportingComponent", "kubelet", "reportingInstance", node);
-  if (client_create(k->client, er, evns, obj, NULL, &e) < 0) {
+      "{s:s,s:s,s:{s:s},s:o,s:s,s:s,s:s,s:{s:s,s:s},s:s,s:s,s:i,s:s,s:s}", "apiVersion", "v1", "kind",
+      "Event", "metadata", "namespace", evns, "involvedObject", involved, "reason", reason, "message", msg,
+      "type", type, "source", "component", "kubelet", "host", node, "firstTimestamp", ts, "lastTimestamp", ts,
+      "count", 1, "reportingComponent", "kubelet", "reportingInstance", node);
+  Error e = ERROR_INIT;
+  if (client_events_create(&ev->rec, k->client, key, evns, name, obj, &e) < 0) {
     log_debug("kubelet", "msg=\"creating event failed\" pod=%s/%s reason=%s err=\"%s\"", ns, name, reason,
               e.message ?: "");
     error_reset(&e);
-    return;
   }
-  pthread_mutex_lock(&ev->lock);
-  if (json_object_size(ev->seen) >= EVENT_MEMORY_MAX)
-    json_object_clear(ev->seen);
-  json_object_set_new(ev->seen, key,
-                      json_pack("{s:s,s:i,s:I}", "name", evname, "count", 1, "t", (json_int_t)now));
-  pthread_mutex_unlock(&ev->lock);
 }
 
 bool kubelet_event_image_pulling(Kubelet *k, const KubeletPod *kp, const char *ctr, const char *image,

@@ -187,7 +187,6 @@ size_t kubelet_image_gc(Kubelet *k);
 json_t *kubelet_node_images(ImageInfo *const *list, size_t n);
 int kubelet_node_register(Kubelet *k, Error *err);
 void *kubelet_node_thread(void *arg);
-char *kubelet_detect_node_ip(void);
 
 /* ---- network.c: the pod network ---- */
 /* Opens the pod network and frees the addresses of pods that are gone; before the pod workers start. */

@@ -58,3 +58,10 @@ void kubelet_stats_client_free(KubeletStatsClient *c);
 json_t *kubelet_stats_fetch(KubeletStatsClient *c, const char *address, int port, Error *err);
 /* Stops the threads; the containers keep running. NULL is fine. */
 void kubelet_stop(Kubelet *k);
+
+/* The node's address when --node-ip is not given (caller frees): the first IPv4 address of the interface
+ * of the default route, else the first non-loopback IPv4 address, else "127.0.0.1". kubelet_node_ip_pick
+ * is the decision on a /proc/net/route text (may be NULL) and a getifaddrs list (pure; unit-tested). */
+char *kubelet_detect_node_ip(void);
+struct ifaddrs;
+char *kubelet_node_ip_pick(const char *route_table, const struct ifaddrs *ifs);

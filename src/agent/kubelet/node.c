@@ -21,39 +21,44 @@
 
 static int64_t node_start_time;
 
-char *kubelet_detect_node_ip(void) {
+char *kubelet_node_ip_pick(const char *route_table, const struct ifaddrs *ifs) {
   char iface[64] = "";
-  FILE *f = fopen("/proc/net/route", "re");
-  if (f) {
-    char line[512], name[64];
+  for (const char *line = route_table; line && *line;) {
+    char name[64];
     unsigned long dest;
-    while (fgets(line, sizeof line, f))
-      if (sscanf(line, "%63s %lx", name, &dest) == 2 && dest == 0) {
-        snprintf(iface, sizeof iface, "%s", name);
-        break;
-      }
-    fclose(f);
-  }
-  struct ifaddrs *ifs = NULL, *i;
-  char *found = NULL, *any = NULL;
-  if (getifaddrs(&ifs) == 0) {
-    for (i = ifs; i; i = i->ifa_next) {
-      if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK))
-        continue;
-      char buf[INET_ADDRSTRLEN];
-      inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, buf, sizeof buf);
-      if (!found && iface[0] && streq(i->ifa_name, iface))
-        found = xstrdup(buf);
-      if (!any)
-        any = xstrdup(buf);
+    if (sscanf(line, "%63s %lx", name, &dest) == 2 && dest == 0) {
+      snprintf(iface, sizeof iface, "%s", name);
+      break;
     }
+    line = strchr(line, '\n');
+    line = line ? line + 1 : NULL;
+  }
+  const char *found = NULL, *any = NULL;
+  char found_buf[INET_ADDRSTRLEN], any_buf[INET_ADDRSTRLEN];
+  for (const struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK))
+      continue;
+    const struct in_addr *a = &((const struct sockaddr_in *)i->ifa_addr)->sin_addr;
+    if (!found && iface[0] && streq_ptr(i->ifa_name, iface))
+      found = inet_ntop(AF_INET, a, found_buf, sizeof found_buf);
+    if (!any)
+      any = inet_ntop(AF_INET, a, any_buf, sizeof any_buf);
+  }
+  return xstrdup(found ? found : any ? any : "127.0.0.1"); /* an isolated namespace has only loopback */
+}
+
+char *kubelet_detect_node_ip(void) {
+  _cleanup_free_ char *routes = NULL;
+  size_t n;
+  if (read_file("/proc/net/route", &routes, &n) < 0)
+    routes = NULL;
+  struct ifaddrs *ifs = NULL;
+  if (getifaddrs(&ifs) < 0)
+    ifs = NULL;
+  char *ip = kubelet_node_ip_pick(routes, ifs);
+  if (ifs)
     freeifaddrs(ifs);
-  }
-  if (found) {
-    free(any);
-    return found;
-  }
-  return any ? any : xstrdup("127.0.0.1"); /* an isolated network namespace has only loopback */
+  return ip;
 }
 
 static char *read_trimmed(const char *path) {

@@ -95,14 +95,18 @@ static int ensure_sandbox(Kubelet *k, KubeletPod *kp, json_t *pod, Error *err) {
   if (mkdir_p(dir, 0700) < 0)
     return error_set(err, -errno, NULL, "creating %s: %s", dir, strerror(errno));
   bool host_net = kubelet_pod_host_network(pod);
+  uint64_t t0 = now_monotonic_usec();
   int rc = host_net ? 0 : runtime_netns_create(netns, err);
+  uint64_t t_netns = now_monotonic_usec();
   _cleanup_free_ char *netns_path = xasprintf("/run/netns/%s", netns);
   if (rc >= 0) /* the pod network (network.c): kp->pod_ip */
     rc = kubelet_net_setup_pod(k, kp, pod, netns_path, err);
+  uint64_t t_net = now_monotonic_usec();
   if (rc >= 0) /* the pod cgroup under its QoS class (runtime/cgroup.h) */
     rc = runtime_pod_cgroup_ensure(kp->uid, kubelet_qos_class(pod), pod, k->opts.pod_max_pids, err);
   if (rc < 0)
     return rc;
+  uint64_t t_cgroup = now_monotonic_usec();
   const char *domain = k->opts.cluster_domain;
   _cleanup_free_ char *hosts = xasprintf("# Kubernetes-managed hosts file.\n"
                                          "127.0.0.1\tlocalhost\n"
@@ -123,10 +127,14 @@ static int ensure_sandbox(Kubelet *k, KubeletPod *kp, json_t *pod, Error *err) {
   const char *files[][2] = {{"hosts", hosts}, {"resolv.conf", resolv}, {"hostname", hostname}};
   for (size_t i = 0; i < ELEMENTSOF(files); i++) {
     _cleanup_free_ char *p = xasprintf("%s/%s", dir, files[i][0]);
-    if (write_file_atomic(p, files[i][1], strlen(files[i][1]), 0644) < 0)
+    if (write_file_replace(p, files[i][1], strlen(files[i][1]), 0644) < 0) /* re-written at every start */
       return error_set(err, -EIO, NULL, "writing %s", p);
   }
   kp->sandbox_ready = true;
+  log_debug("kubelet",
+            "pod=%s/%s usec_netns=%llu usec_net=%llu usec_cgroup=%llu usec_files=%llu msg=\"sandbox timing\"",
+            kp->ns, kp->name, (unsigned long long)(t_netns - t0), (unsigned long long)(t_net - t_netns),
+            (unsigned long long)(t_cgroup - t_net), (unsigned long long)(now_monotonic_usec() - t_cgroup));
   return 0;
 }
 
@@ -188,7 +196,7 @@ static void start_container(Kubelet *k, KubeletPod *kp, json_t *pod, json_t *spe
   _cleanup_error_ Error err = ERROR_INIT;
   _cleanup_image_info_ ImageInfo *img = NULL;
   const char *image = jstr(spec_ctr, "image") ?: "";
-  uint64_t pull_start = now_monotonic_usec();
+  uint64_t pull_start = now_monotonic_usec(), t_config = 0, t_bundle = 0;
   bool present = kubelet_event_image_pulling(k, kp, c->name, image, pull_policy(spec_ctr)); /* events.h */
   if (ensure_image(k, pod, spec_ctr, &img, &err) < 0) {
     c->pull_failures++;
@@ -214,6 +222,7 @@ static void start_container(Kubelet *k, KubeletPod *kp, json_t *pod, json_t *spe
                            err.message ? err.message : "configuration error");
     return;
   }
+  t_config = now_monotonic_usec();
   int n = c->instance < 0 ? 0 : c->restart_count + 1;
   _cleanup_free_ char *dir = runtime_instance_dir(&k->rt, kp->uid, c->name, n);
   _cleanup_free_ char *pod_dir = runtime_pod_dir(&k->rt, kp->uid);
@@ -223,7 +232,7 @@ static void start_container(Kubelet *k, KubeletPod *kp, json_t *pod, json_t *spe
   char id[65];
   random_id(id);
   _cleanup_free_ char *id_path = xasprintf("%s/id", dir);
-  write_file_atomic(id_path, id, strlen(id), 0600);
+  write_file_replace(id_path, id, strlen(id), 0600); /* the bundle is made anew on a retry: no fsync */
   _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", dir), *upper = xasprintf("%s/upper", dir),
                       *work = xasprintf("%s/work", dir);
   _cleanup_strv_free_ char **layers = image_layer_dirs(k->images, img);
@@ -267,7 +276,7 @@ static void start_container(Kubelet *k, KubeletPod *kp, json_t *pod, json_t *spe
   }
   _cleanup_free_ char *config_text = json_dumps(config, JSON_INDENT(2)),
                       *config_path = xasprintf("%s/config.json", dir);
-  write_file_atomic(config_path, config_text, strlen(config_text), 0600);
+  write_file_replace(config_path, config_text, strlen(config_text), 0600);
 
   _cleanup_free_ char *log = log_path(k, kp, c->name, n);
   _cleanup_free_ char *log_dir = xstrndup(log, (size_t)(strrchr(log, '/') - log));
@@ -281,6 +290,7 @@ static void start_container(Kubelet *k, KubeletPod *kp, json_t *pod, json_t *spe
   snprintf(num, sizeof num, "%d", n);
   set_link(ctr_dir, "current", num);
 
+  t_bundle = now_monotonic_usec();
   RuntimeShimRequest req = {.id = id,
                             .bundle = dir,
                             .log_path = log,
@@ -324,6 +334,12 @@ static void start_container(Kubelet *k, KubeletPod *kp, json_t *pod, json_t *spe
   c->started_at = now_sec();
   log_info("kubelet", "pod=%s/%s container=%s id=%.12s pid=%d restartCount=%d msg=\"started\"", kp->ns,
            kp->name, c->name, id, pid, c->restart_count);
+  uint64_t t_started = now_monotonic_usec();
+  log_debug(
+      "kubelet",
+      "pod=%s/%s container=%s usec_image_config=%llu usec_bundle=%llu usec_monitor=%llu msg=\"start timing\"",
+      kp->ns, kp->name, c->name, (unsigned long long)(t_config - pull_start),
+      (unsigned long long)(t_bundle - t_config), (unsigned long long)(t_started - t_bundle));
   kubelet_ctr_transition(c, KUBELET_CTR_RUNNING, NULL, NULL);
   kubelet_ctr_event(k, kp, c->name, "Normal", "Started", "Started container %s", c->name);
   kubelet_post_start(k, kp, pod, spec_ctr, c); /* lifecycle.c */

@@ -115,21 +115,17 @@ void nl_close(Nl *nl) {
     nl->fd = -1;
 }
 
-typedef void (*ReplyFn)(struct nlmsghdr *r, void *ud);
-
-/* Sends h and reads replies (handed to fn) until the acknowledgement or the end of a dump. */
-static int talk(Nl *nl, struct nlmsghdr *h, ReplyFn fn, void *ud) {
-  h->nlmsg_seq = ++nl->seq;
+int nl_fd_transact(int fd, struct nlmsghdr *h, NlReplyFn fn, void *ud) {
   struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
   ssize_t n;
   do
-    n = sendto(nl->fd, h, h->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof sa);
+    n = sendto(fd, h, h->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof sa);
   while (n < 0 && errno == EINTR);
   if (n < 0)
     return -errno;
   _cleanup_free_ char *buf = xmalloc(RECV_MAX);
   for (;;) {
-    n = recv(nl->fd, buf, RECV_MAX, 0);
+    n = recv(fd, buf, RECV_MAX, 0);
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)
@@ -148,6 +144,12 @@ static int talk(Nl *nl, struct nlmsghdr *h, ReplyFn fn, void *ud) {
         fn(r, ud);
     }
   }
+}
+
+/* nl_fd_transact on the rtnetlink socket, with the next sequence number. */
+static int talk(Nl *nl, struct nlmsghdr *h, NlReplyFn fn, void *ud) {
+  h->nlmsg_seq = ++nl->seq;
+  return nl_fd_transact(nl->fd, h, fn, ud);
 }
 
 /* ---- links ---- */

@@ -24,6 +24,12 @@ int nl_open(Nl *ret);
  * namespace on return (aborts if it cannot get back: a thread left in a pod's namespace is not safe). */
 int nl_open_netns(const char *netns_path, Nl *ret);
 void nl_close(Nl *nl);
+struct nlmsghdr;
+/* Sends h (nlmsg_seq already set) on the netlink socket fd, of any netlink family, and reads until the
+ * kernel's acknowledgement or the end of a dump, handing each reply with h's sequence number to fn (may be
+ * NULL). 0, or the negative errno of the acknowledgement or of the socket. */
+typedef void (*NlReplyFn)(struct nlmsghdr *r, void *ud);
+int nl_fd_transact(int fd, struct nlmsghdr *h, NlReplyFn fn, void *ud);
 static inline void nl_closep(Nl *nl) {
   nl_close(nl);
 }

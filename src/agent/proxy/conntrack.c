@@ -14,10 +14,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "agent/net/nl.h"
 #include "agent/proxy/conntrack.h"
 #include "base/util.h"
-
-#define RECV_MAX 65536
 
 bool conntrack_filter_match(const ConntrackFilter *f, uint8_t l4proto, uint32_t orig_dst, uint16_t orig_dport,
                             uint32_t reply_src, uint16_t reply_sport) {
@@ -111,7 +110,8 @@ static void parse_tuple(struct nlattr *t, Tuple *ret) {
   *ret = tp;
 }
 
-static void on_entry(struct nlmsghdr *r, Collect *c) {
+static void on_entry(struct nlmsghdr *r, void *ud) {
+  Collect *c = ud;
   if ((r->nlmsg_type & 0xff) != IPCTNL_MSG_CT_NEW || r->nlmsg_len < NLMSG_LENGTH(sizeof(struct nfgenmsg)))
     return;
   Entry e = {0};
@@ -180,38 +180,6 @@ static void end_nest(struct nlmsghdr *h, struct nlattr *a) {
   a->nla_len = (uint16_t)((char *)h + h->nlmsg_len - (char *)a);
 }
 
-/* Sends h, then reads until the acknowledgement or the end of the dump (entries handed to c). */
-static int talk(int fd, struct nlmsghdr *h, Collect *c) {
-  struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
-  ssize_t n;
-  do
-    n = sendto(fd, h, h->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof sa);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return -errno;
-  _cleanup_free_ char *buf = xmalloc(RECV_MAX);
-  for (;;) {
-    n = recv(fd, buf, RECV_MAX, 0);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return -errno;
-    if (n == 0)
-      return -EPIPE;
-    int len = (int)n;
-    for (struct nlmsghdr *r = (struct nlmsghdr *)buf; NLMSG_OK(r, len); r = NLMSG_NEXT(r, len)) {
-      if (r->nlmsg_seq != h->nlmsg_seq)
-        continue;
-      if (r->nlmsg_type == NLMSG_ERROR)
-        return ((struct nlmsgerr *)NLMSG_DATA(r))->error;
-      if (r->nlmsg_type == NLMSG_DONE)
-        return 0;
-      if (c)
-        on_entry(r, c);
-    }
-  }
-}
-
 static int delete_entry(int fd, const Entry *e, uint32_t seq) {
   Req m;
   struct nlmsghdr *h = req_init(&m, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, seq);
@@ -228,7 +196,7 @@ static int delete_entry(int fd, const Entry *e, uint32_t seq) {
   end_nest(h, t);
   if (e->have_zone)
     put(h, CTA_ZONE, &e->zone, 2);
-  return talk(fd, h, NULL);
+  return nl_fd_transact(fd, h, NULL, NULL);
 }
 
 int conntrack_delete(const ConntrackFilter *filters, size_t n) {
@@ -244,7 +212,7 @@ int conntrack_delete(const ConntrackFilter *filters, size_t n) {
   Req m;
   struct nlmsghdr *h = req_init(&m, IPCTNL_MSG_CT_GET, NLM_F_DUMP, ++seq);
   Collect c = {.filters = filters, .n_filters = n};
-  int rc = talk(fd, h, &c);
+  int rc = nl_fd_transact(fd, h, on_entry, &c);
   if (rc < 0) {
     free(c.v);
     return rc;

@@ -43,7 +43,11 @@ int runtime_config_init(RuntimeConfig *cfg, const char *data_dir, const char *ru
     if (n <= 0)
       return error_set(err, -errno, NULL, "cannot resolve /proc/self/exe: %s", strerror(errno));
     exe[n] = 0;
-    cfg->shim_exe = xstrdup(exe);
+    /* The small monitor executable next to this one (meson builds both into one directory, `make install`
+     * installs both); without it, this binary itself (`coracle agent-shim`). */
+    char *slash = strrchr(exe, '/');
+    _cleanup_free_ char *small = slash ? xasprintf("%.*s/coracle-shim", (int)(slash - exe), exe) : NULL;
+    cfg->shim_exe = xstrdup(small && access(small, X_OK) == 0 ? small : exe);
   }
   if (mkdir_p(cfg->runc_root, 0700) < 0 || mkdir_p(cfg->pods_dir, 0700) < 0)
     return error_set(err, -errno, NULL, "cannot create %s: %s", cfg->pods_dir, strerror(errno));

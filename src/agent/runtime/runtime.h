@@ -27,10 +27,11 @@ typedef struct RuntimeConfig {
   char *runc;      /* runc executable; default "runc" from PATH */
   char *runc_root; /* DATA_DIR/agent/runc */
   char *pods_dir;  /* DATA_DIR/agent/pods */
-  char *shim_exe;  /* the coracle binary, re-executed as `coracle agent-shim` (resolved at init) */
+  char *shim_exe;  /* the monitor: coracle-shim next to this binary, else this binary (`agent-shim`) */
 } RuntimeConfig;
 
-/* Fills cfg for data_dir (runc NULL = "runc"; shim_exe NULL = this executable) and creates the directories.
+/* Fills cfg for data_dir (runc NULL = "runc"; shim_exe NULL = coracle-shim beside this
+ * executable if there is one, else this executable) and creates the directories.
  */
 int runtime_config_init(RuntimeConfig *cfg, const char *data_dir, const char *runc, const char *shim_exe,
                         Error *err);
