@@ -130,6 +130,37 @@ static void test_watch_in_order(void **state) {
   close_fixture(&f);
 }
 
+/* An update's and a delete's previous object is the one the index published (shared, not re-parsed). */
+static void test_prev_is_published_object(void **state) {
+  Fixture f;
+  open_fixture(&f, 64);
+  int64_t r1 = put(&f, "/registry/pods/default/a", "a", 1);
+  Watcher *w;
+  assert_int_equal(watch_cache_watch(f.cache, "/registry/pods/default/", r1, &w, NULL), 0);
+  CacheObj *v1 = watch_cache_get(f.cache, "/registry/pods/default/a");
+  assert_non_null(v1);
+  put(&f, "/registry/pods/default/a", "a", 2);
+  CacheObj *v2 = watch_cache_get(f.cache, "/registry/pods/default/a");
+  assert_int_equal(store_delete(f.store, "/registry/pods/default/a", 0, NULL, NULL), 0);
+  WatchEvent ev;
+  assert_int_equal(watcher_next(w, 1000, &ev), 0);
+  assert_int_equal(ev.type, WATCH_MODIFIED);
+  assert_ptr_equal(ev.prev, v1);
+  assert_ptr_equal(ev.obj, v2);
+  assert_int_equal(ev.prev->mod_rev, r1);
+  watch_event_done(&ev);
+  assert_int_equal(watcher_next(w, 1000, &ev), 0);
+  assert_int_equal(ev.type, WATCH_DELETED);
+  assert_ptr_equal(ev.prev, v2);
+  assert_int_equal(jint(ev.obj->obj, "v", 0), 2);
+  assert_true(ev.obj != v2);
+  watch_event_done(&ev);
+  cache_obj_unref(v1);
+  cache_obj_unref(v2);
+  watcher_free(w);
+  close_fixture(&f);
+}
+
 static void test_replay_older_than_ring(void **state) {
   Fixture f;
   open_fixture(&f, 4);
@@ -210,13 +241,10 @@ static void test_reload_from_store(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_read_your_writes),
-      cmocka_unit_test(test_list_prefix_and_paging),
-      cmocka_unit_test(test_watch_in_order),
-      cmocka_unit_test(test_replay_older_than_ring),
-      cmocka_unit_test(test_slow_watcher_falls_behind),
-      cmocka_unit_test(test_compacted_is_gone),
-      cmocka_unit_test(test_reload_from_store),
+      cmocka_unit_test(test_read_your_writes),       cmocka_unit_test(test_list_prefix_and_paging),
+      cmocka_unit_test(test_watch_in_order),         cmocka_unit_test(test_prev_is_published_object),
+      cmocka_unit_test(test_replay_older_than_ring), cmocka_unit_test(test_slow_watcher_falls_behind),
+      cmocka_unit_test(test_compacted_is_gone),      cmocka_unit_test(test_reload_from_store),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
