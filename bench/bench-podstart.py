@@ -18,11 +18,9 @@ import tempfile
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
-import imagetools as it  # noqa: E402
-from conftest import CORACLE_BIN, Cluster  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchutil import CORACLE_BIN, IMAGE, node_with_busybox  # noqa: E402
 
-IMAGE = "docker.io/e2e/busybox:1.0"
 NODE = "e2e-node"
 PORT = 6499
 
@@ -212,13 +210,7 @@ def runc_floor(c, uid, runs, burst=1):
 def main():
     bursts = [int(a) for a in sys.argv[1:]] or [1, 10, 100]
     workdir = tempfile.mkdtemp(prefix="coracle-bench-podstart-")
-    c = Cluster(workdir, port=PORT, agent=True, extra_args=["--pod-log-dir", os.path.join(workdir, "logs"),
-                                                              "--log-level", "warn"])
-    archive = os.path.join(workdir, "busybox.tar")
-    img = it.Image([it.Layer(it.tar_entries(it.busybox_entries()))], cmd=("/bin/sh",))
-    it.oci_archive(archive, [(img, {"io.containerd.image.name": IMAGE})])
-    subprocess.run([CORACLE_BIN, "images", "import", "--data-dir", c.data_dir, archive], check=True,
-                   capture_output=True)
+    c = node_with_busybox(workdir, PORT)
     c.start()
     try:
         api = Api(c)

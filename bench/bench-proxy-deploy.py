@@ -28,11 +28,9 @@ if os.environ.get("BENCH_IN_NETNS") != "1":
     os.execvp("unshare", ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"', sys.executable,
                           os.path.abspath(__file__)] + sys.argv[1:])
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
-import imagetools as it  # noqa: E402
-from conftest import CORACLE_BIN, Cluster  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchutil import CORACLE_BIN, IMAGE, node_with_busybox  # noqa: E402
 
-IMAGE = "docker.io/e2e/busybox:1.0"
 PORT = 6498
 MOD = re.compile(rb"numgen random mod (\d+) ")
 
@@ -95,13 +93,7 @@ class Recorder:
 def main():
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     workdir = tempfile.mkdtemp(prefix="coracle-bench-proxy-deploy-")
-    c = Cluster(workdir, port=PORT, agent=True, extra_args=["--pod-log-dir", os.path.join(workdir, "logs"),
-                                                              "--log-level", "debug"])
-    archive = os.path.join(workdir, "busybox.tar")
-    img = it.Image([it.Layer(it.tar_entries(it.busybox_entries()))], cmd=("/bin/sh",))
-    it.oci_archive(archive, [(img, {"io.containerd.image.name": IMAGE})])
-    subprocess.run([CORACLE_BIN, "images", "import", "--data-dir", c.data_dir, archive], check=True,
-                   capture_output=True)
+    c = node_with_busybox(workdir, PORT, "debug")
     c.start()
     rec = Recorder(c)
     try:
