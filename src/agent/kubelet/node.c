@@ -219,6 +219,9 @@ int kubelet_node_register(Kubelet *k, Error *err) {
       "metadata", "name", n, "labels", "kubernetes.io/hostname", n, "kubernetes.io/os", "linux",
       "kubernetes.io/arch", go_arch(u.machine), "beta.kubernetes.io/os", "linux", "beta.kubernetes.io/arch",
       go_arch(u.machine), "annotations", "node.alpha.kubernetes.io/ttl", "0", "spec");
+  /* With its status, as a kubelet registers: the addresses and capacity are there from the first moment
+   * (the node lifecycle and IPAM controllers may act on the node before the status patch below). */
+  json_object_set_new(node, "status", node_status(k));
   int rc = client_create(k->client, api_resource_find("", "v1", "nodes"), NULL, node, NULL, err);
   if (rc < 0 && rc != -EEXIST)
     return rc;
