@@ -419,11 +419,7 @@ int metrics_start(ApiServer *s, Error *err) {
   mt->store = metrics_store_new();
   pthread_mutex_init(&mt->src_lock, NULL);
   pthread_mutex_init(&mt->lock, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&mt->cond, &ca);
-  pthread_condattr_destroy(&ca);
+  cond_init_monotonic(&mt->cond);
   mt->resolution_usec =
       s->opts.metrics_resolution_ms > 0 ? (uint64_t)s->opts.metrics_resolution_ms * 1000u : 15000000u;
   s->metrics = mt;

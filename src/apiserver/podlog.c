@@ -229,11 +229,7 @@ static void relay_follow(ApiServer *s, HttpRequest *req, HttpResponse *resp, con
                          const char *name, Httpc *http, const char *url) {
   Pump *p = xzalloc(sizeof *p);
   pthread_mutex_init(&p->lock, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&p->cond, &ca);
-  pthread_condattr_destroy(&ca);
+  cond_init_monotonic(&p->cond);
   p->s = s;
   p->http = http;
   p->url = xstrdup(url);

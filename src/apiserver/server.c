@@ -405,11 +405,7 @@ int apiserver_start(const ApiServerOptions *opts, ApiServer **ret, Error *err) {
   s->opts = *opts;
   pthread_mutex_init(&s->bg_lock, NULL);
   pthread_mutex_init(&s->alloc_lock, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&s->bg_cond, &ca);
-  pthread_condattr_destroy(&ca);
+  cond_init_monotonic(&s->bg_cond);
   int rc = start_inner(s, opts, err);
   if (rc < 0) {
     apiserver_stop(s);

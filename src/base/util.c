@@ -82,6 +82,14 @@ uint64_t now_monotonic_usec(void) {
   return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+void cond_init_monotonic(pthread_cond_t *c) {
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(c, &ca);
+  pthread_condattr_destroy(&ca);
+}
+
 uint64_t now_realtime_usec(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);

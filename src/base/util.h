@@ -2,6 +2,7 @@
  * scope-bound ownership (systemd style), ownership hand-over and a few string helpers. */
 #pragma once
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -73,6 +74,9 @@ bool endswith(const char *s, const char *suffix);
 
 /* Monotonic and wall-clock time. */
 uint64_t now_monotonic_usec(void);
+/* Initialises c to measure pthread_cond_timedwait deadlines on CLOCK_MONOTONIC (now_monotonic_usec's
+ * clock), so that a change of the wall clock does not stretch or cut a wait. */
+void cond_init_monotonic(pthread_cond_t *c);
 uint64_t now_realtime_usec(void);
 /* Formats a UTC time as RFC 3339 with second precision ("2026-11-26T14:08:52Z"). buf >= 21 bytes. */
 void format_rfc3339(int64_t unix_sec, char buf[static 32]);

@@ -140,11 +140,7 @@ static Core *core_new(Client *c, const ApiResource *r, const InformerOptions *op
   pthread_rwlock_init(&core->cache_lock, NULL);
   pthread_mutex_init(&core->dispatch_lock, NULL);
   pthread_mutex_init(&core->lock, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&core->cond, &ca);
-  pthread_condattr_destroy(&ca);
+  cond_init_monotonic(&core->cond);
   core->cancel = client_cancel_new();
   core->state = INFORMER_LISTING;
   return core;

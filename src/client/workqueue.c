@@ -40,11 +40,7 @@ WorkQueue *workqueue_new(const char *name) {
   WorkQueue *q = xzalloc(sizeof *q);
   q->name = xstrdup(name ? name : "");
   pthread_mutex_init(&q->lock, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&q->cond, &ca);
-  pthread_condattr_destroy(&ca);
+  cond_init_monotonic(&q->cond);
   q->backoff_base = WORKQUEUE_BACKOFF_BASE_USEC;
   q->backoff_max = WORKQUEUE_BACKOFF_MAX_USEC;
   return q;

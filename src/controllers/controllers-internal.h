@@ -132,6 +132,8 @@ bool ctrl_is_controlled_by(json_t *obj, json_t *owner);
 /* A new controller ownerReference to owner (controller and blockOwnerDeletion true). */
 json_t *ctrl_new_controller_ref(json_t *owner, const char *api_version, const char *kind);
 bool ctrl_is_deleting(json_t *obj);
+/* True if obj's metadata.finalizers holds f. */
+bool ctrl_has_finalizer(json_t *obj, const char *f);
 /* The condition of the given type in the array at path ("status.conditions"), borrowed, or NULL. */
 json_t *ctrl_condition(json_t *obj, const char *path, const char *type);
 /* Not terminated (Succeeded/Failed) and not being deleted: Kubernetes' FilterActivePods. */

@@ -70,16 +70,6 @@ static void enqueue(GcState *s, CtrlRes r, json_t *obj) {
   ctrl_enqueue(s->c, key);
 }
 
-static bool has_finalizer(json_t *obj, const char *f) {
-  size_t i;
-  json_t *v;
-  json_array_foreach(jpath(obj, "metadata.finalizers"), i, v) {
-    if (streq_ptr(json_string_value(v), f))
-      return true;
-  }
-  return false;
-}
-
 static bool refers_to(json_t *obj, const char *uid) {
   size_t i;
   json_t *ref;
@@ -115,7 +105,8 @@ static json_t *dependents(GcState *s, json_t *owner) {
 static void on_add(json_t *obj, void *ud) {
   GcHandler *h = ud;
   if (json_array_size(jpath(obj, "metadata.ownerReferences")) ||
-      (ctrl_is_deleting(obj) && (has_finalizer(obj, "orphan") || has_finalizer(obj, "foregroundDeletion"))))
+      (ctrl_is_deleting(obj) &&
+       (ctrl_has_finalizer(obj, "orphan") || ctrl_has_finalizer(obj, "foregroundDeletion"))))
     enqueue(h->s, h->res, obj);
 }
 
@@ -203,7 +194,7 @@ static int owner_state(GcState *s, json_t *dep, json_t *ref, OwnerState *ret, Er
       pthread_mutex_unlock(&s->lock);
     }
     *ret = OWNER_ABSENT;
-  } else if (ctrl_is_deleting(owner) && has_finalizer(owner, "foregroundDeletion")) {
+  } else if (ctrl_is_deleting(owner) && ctrl_has_finalizer(owner, "foregroundDeletion")) {
     *ret = OWNER_WAITING;
   } else {
     *ret = OWNER_PRESENT;
@@ -273,7 +264,7 @@ static int process_owner(GcState *s, CtrlRes r, json_t *obj, Error *err) {
   const char *uid = jstr(obj, "metadata.uid");
   size_t i;
   json_t *d;
-  if (has_finalizer(obj, "orphan")) {
+  if (ctrl_has_finalizer(obj, "orphan")) {
     _cleanup_json_ json_t *drop = json_pack("{s:b}", uid, 1);
     json_array_foreach(deps, i, d) {
       int rc =
@@ -347,7 +338,8 @@ static int gc_sync(CtrlController *c, const char *key, Error *err) {
   _cleanup_json_ json_t *obj = informer_get(ctrl_informer(s->m, r), bar + 1);
   if (!obj)
     return 0;
-  if (ctrl_is_deleting(obj) && (has_finalizer(obj, "orphan") || has_finalizer(obj, "foregroundDeletion")))
+  if (ctrl_is_deleting(obj) &&
+      (ctrl_has_finalizer(obj, "orphan") || ctrl_has_finalizer(obj, "foregroundDeletion")))
     return process_owner(s, r, obj, err);
   return process_dependent(s, r, obj, err);
 }

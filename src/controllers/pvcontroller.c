@@ -227,7 +227,7 @@ static int sync_claim(PvState *s, const char *key, const char *nskey, Error *err
   if (!pvc)
     return 0;
   if (ctrl_is_deleting(pvc)) {
-    if (!volume_has_finalizer(pvc, VOL_FINALIZER_PVC))
+    if (!ctrl_has_finalizer(pvc, VOL_FINALIZER_PVC))
       return 0;
     _cleanup_json_ json_t *pods = informer_list_namespace(s->pods, jstr(pvc, "metadata.namespace"));
     if (volume_claim_in_use(pods, pvc)) {
@@ -277,7 +277,7 @@ static int sync_volume(PvState *s, const char *name, Error *err) {
   const char *phase = jstr(pv, "status.phase") ?: "Pending";
   json_t *ref = jpath(pv, "spec.claimRef");
   if (ctrl_is_deleting(pv)) {
-    if (volume_has_finalizer(pv, VOL_FINALIZER_PV) && !streq(phase, "Bound"))
+    if (ctrl_has_finalizer(pv, VOL_FINALIZER_PV) && !streq(phase, "Bound"))
       return remove_finalizer(s, pv_res(), pv, VOL_FINALIZER_PV, err);
     if (!streq(phase, "Bound"))
       return 0;

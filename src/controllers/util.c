@@ -43,6 +43,16 @@ json_t *ctrl_new_controller_ref(json_t *owner, const char *api_version, const ch
                    "blockOwnerDeletion", 1);
 }
 
+bool ctrl_has_finalizer(json_t *obj, const char *f) {
+  size_t i;
+  json_t *v;
+  json_array_foreach(jpath(obj, "metadata.finalizers"), i, v) {
+    if (streq_ptr(json_string_value(v), f))
+      return true;
+  }
+  return false;
+}
+
 bool ctrl_is_deleting(json_t *obj) {
   return jstr(obj, "metadata.deletionTimestamp") != NULL;
 }

@@ -185,13 +185,3 @@ json_t *volume_default_class(json_t *classes) {
   }
   return best;
 }
-
-bool volume_has_finalizer(json_t *obj, const char *f) {
-  size_t i;
-  json_t *v;
-  json_array_foreach(jpath(obj, "metadata.finalizers"), i, v) {
-    if (streq_ptr(json_string_value(v), f))
-      return true;
-  }
-  return false;
-}

@@ -49,5 +49,3 @@ const char *volume_pick_node(json_t *nodes, json_t *pvs, json_t *pvcs);
 /* The default StorageClass among classes (annotation is-default-class "true"; the newest when several, as
  * Kubernetes 1.28+ does), borrowed, or NULL. */
 json_t *volume_default_class(json_t *classes);
-/* True if the list at obj's metadata.finalizers holds f. */
-bool volume_has_finalizer(json_t *obj, const char *f);

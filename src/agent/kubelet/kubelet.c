@@ -127,11 +127,7 @@ int kubelet_start(Client *c, const KubeletOptions *opts, Kubelet **ret, Error *e
   k->client = c;
   pthread_mutex_init(&k->lock, NULL);
   pthread_mutex_init(&k->stop_lock, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&k->stop_cond, &ca);
-  pthread_condattr_destroy(&ca);
+  cond_init_monotonic(&k->stop_cond);
   k->opts = (KubeletOptions){
       .node_name = xstrdup(opts->node_name),
       .node_ip = dup_or(opts->node_ip, NULL),

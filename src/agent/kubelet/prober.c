@@ -63,11 +63,7 @@ KubeletProber *kubelet_prober_new(Kubelet *k) {
   KubeletProber *pr = xzalloc(sizeof *pr);
   pr->k = k;
   pthread_mutex_init(&pr->lock, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&pr->cond, &ca);
-  pthread_condattr_destroy(&ca);
+  cond_init_monotonic(&pr->cond);
   if (pipe2(pr->cancel, O_CLOEXEC) < 0)
     pr->cancel[0] = pr->cancel[1] = -1;
   return pr;

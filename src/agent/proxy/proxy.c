@@ -328,11 +328,7 @@ int proxy_start(Client *c, const ProxyOptions *opts, Proxy **ret, Error *err) {
   p->data_dir = isempty(opts->data_dir) ? NULL : xstrdup(opts->data_dir);
   p->debounce_usec = opts->debounce_usec ? opts->debounce_usec : DEFAULT_DEBOUNCE_USEC;
   pthread_mutex_init(&p->lock, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&p->cond, &ca);
-  pthread_condattr_destroy(&ca);
+  cond_init_monotonic(&p->cond);
   p->nft = nft_new();
   if (!p->nft) {
     proxy_stop(p);
