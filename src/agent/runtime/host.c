@@ -1,5 +1,6 @@
-/* Host operations of the runtime (see runtime.h): commands (runc, ip) run through posix_spawn, which is
- * safe from the agent's many threads, overlay mounts with mount(2), cgroup removal, and the killall sweep. */
+/* Host operations of the runtime (see runtime.h): runc commands run through posix_spawn, which is safe from
+ * the agent's many threads, overlay mounts with mount(2), cgroup removal, and the killall sweep (network
+ * namespaces: netns.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
