@@ -123,10 +123,12 @@ def test_readiness_http_holds_ready_until_three_successes(node):
     conds = conditions(node, "ready-http")
     assert conds["Ready"]["status"] == "False" and conds["ContainersReady"]["status"] == "False"
     assert conds["Ready"]["reason"] == "ContainersNotReady"
-    # 404 while /test is missing: Unhealthy events with Kubernetes' message.
-    ev = wait_for(lambda: [e for e in events(node, "ready-http") if e["reason"] == "Unhealthy"], timeout=20,
-                  what="Unhealthy event")
-    assert ev[0]["type"] == "Warning" and ev[0]["message"] == "Readiness probe failed: HTTP probe failed with statuscode: 404"
+    # 404 while /test is missing: Unhealthy events with Kubernetes' message. (A probe that comes before httpd
+    # listens gets "connection refused", an Unhealthy event of its own, as on a kubelet.)
+    msg_404 = "Readiness probe failed: HTTP probe failed with statuscode: 404"
+    ev = wait_for(lambda: [e for e in events(node, "ready-http") if e["reason"] == "Unhealthy" and
+                           e["message"] == msg_404], timeout=20, what="Unhealthy event")
+    assert ev[0]["type"] == "Warning" and ev[0]["message"] == msg_404
     assert ev[0]["involvedObject"]["fieldPath"] == "spec.containers{web}" and ev[0]["source"]["component"] == "kubelet"
     wait_for(lambda: row(node, "ready-http")[:2] == ["1/1", "Running"], timeout=40, interval=0.3, what="1/1")
     started = status_of(node, "ready-http")["state"]["running"]["startedAt"]
