@@ -10,6 +10,7 @@ alone, and the latencies include the wait for the scheduler.
 
 Usage: bench-scheduler-load.py URL CA_FILE TOKEN_FILE N THREADS [SCHEDULER...]
 Prints one line: pods=N threads=T create_per_s=.. bound_per_s=.. p50_ms=.. p99_ms=.. max_ms=.. wall_s=..
+[sched_cpu_s=..] loader_cpu_s=.. (this process's own CPU: it shares the machine with the server)
 """
 import http.client
 import resource
@@ -107,6 +108,8 @@ if sched:
     extra = " sched_cpu_s=%.1f" % (ru.ru_utime + ru.ru_stime)
 else:
     extra = ""
+ru_self = resource.getrusage(resource.RUSAGE_SELF)
+extra += " loader_cpu_s=%.1f" % (ru_self.ru_utime + ru_self.ru_stime)
 lat = sorted((bound[k] - created[k]) * 1000 for k in bound if k in created)
 
 

@@ -137,4 +137,5 @@ fi
 echo "median over $RUNS runs: nodes=$NODES pods=$PODS store_sync=$STORE_SYNC precreate=${PRECREATE:-0} bound_per_s=$(median bound_per_s)" \
   "create_per_s=$(median create_per_s) p50_ms=$(median p50_ms) p99_ms=$(median p99_ms)" \
   "server_rss_mb=$(median server_rss_mb) sim_rss_mb=$(median sim_rss_mb) register_s=$(median register_s)" \
-  "server_cpu_s=$(median server_cpu_s) sim_cpu_s=$(median sim_cpu_s) sched_cpu_s=$(median sched_cpu_s) load=$(median load)"
+  "server_cpu_s=$(median server_cpu_s) sim_cpu_s=$(median sim_cpu_s) sched_cpu_s=$(median sched_cpu_s)" \
+  "loader_cpu_s=$(median loader_cpu_s) load=$(median load)"

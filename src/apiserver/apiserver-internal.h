@@ -32,6 +32,12 @@ struct ApiServer {
       *podlog; /* podlog.c: the HTTPS client of the agents' log endpoints, made on first use */
 };
 
+/* ---- server.c ---- */
+
+/* Serves one authenticated (or public) request whatever its transport: metrics, discovery and OpenAPI,
+ * the REST resources, else 404. req->path is the decoded path without the query. */
+void apiserver_dispatch(ApiServer *s, HttpRequest *req, HttpResponse *resp);
+
 /* ---- registry.c ---- */
 
 /* Storage key of an object: "/registry/<res>[.<group>]/[<ns>/]<name>". */

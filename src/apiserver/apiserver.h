@@ -5,6 +5,7 @@
 
 #include "apiserver/pki.h"
 #include "base/error.h"
+#include "client/httpc.h"
 #include "store/store.h"
 
 typedef struct ApiServerOptions {
@@ -32,3 +33,9 @@ typedef struct ApiServer ApiServer;
 int apiserver_start(const ApiServerOptions *opts, ApiServer **ret, Error *err);
 /* Stops listening, ends watches, closes the store. NULL is fine. */
 void apiserver_stop(ApiServer *s);
+
+/* The in-process transport (local.c), a ClientTransportFn with ctx = the ApiServer: client_set_transport
+ * on a Client of the same process sends its requests straight to the handlers, as system:admin, in the
+ * calling thread. Everything using that Client must be stopped before apiserver_stop. */
+int apiserver_local_transport(void *ctx, const char *path_and_query, const HttpcRequest *req,
+                              HttpcResponse *resp, Error *err);

@@ -26,6 +26,9 @@ typedef struct HttpRequest {
                     void *u);
   void *transport;
   int fd; /* the connection's socket, to notice a client that went away during a stream */
+  /* An in-process transport has no socket: a stream asks cancelled(cancel_arg) instead (NULL otherwise). */
+  bool (*cancelled)(void *cancel_arg);
+  void *cancel_arg;
   PkiIdentity identity;
   bool authenticated;
 } HttpRequest;
@@ -35,6 +38,9 @@ typedef struct HttpRequest {
 typedef struct HttpStream {
   ssize_t (*fill)(void *state, char *buf, size_t max);
   void (*free)(void *state);
+  /* Optional, thread-safe: makes a fill blocked waiting for data return soon, for a transport whose client
+   * cancelled (the fill then sees the request's cancelled()). */
+  void (*wake)(void *state);
   void *state;
 } HttpStream;
 

@@ -453,6 +453,8 @@ typedef struct WatchStream {
   bool bookmarks;
   const char *include;
   int fd;
+  bool (*cancelled)(void *arg); /* the in-process transport's client check, instead of fd */
+  void *cancel_arg;
   uint64_t deadline_usec; /* monotonic; 0 = none */
   uint64_t last_bookmark_usec;
   Buf pending;
@@ -590,7 +592,7 @@ static ssize_t watch_fill(void *state, char *buf, size_t max) {
       w->ended = true;
       continue;
     }
-    if (client_gone(w->fd))
+    if (client_gone(w->fd) || (w->cancelled && w->cancelled(w->cancel_arg)))
       return -1;
     if (w->bookmarks && now - w->last_bookmark_usec >= 60u * 1000000u) {
       emit_bookmark(w, watcher_revision(w->watcher));
@@ -601,7 +603,7 @@ static ssize_t watch_fill(void *state, char *buf, size_t max) {
       wait_ms = (int)MIN((uint64_t)wait_ms, (w->deadline_usec - now) / 1000u + 1);
     WatchEvent ev;
     int rc = watcher_next(w->watcher, wait_ms, &ev);
-    if (rc == -ETIMEDOUT)
+    if (rc == -ETIMEDOUT || rc == -EINTR)
       continue;
     if (rc == -ENODATA) {
       emit_gone(w);
@@ -615,12 +617,20 @@ static ssize_t watch_fill(void *state, char *buf, size_t max) {
   }
 }
 
+static void watch_wake(void *state) {
+  WatchStream *w = state;
+  if (w->watcher)
+    watcher_interrupt(w->watcher);
+}
+
 static void handle_watch(ApiServer *s, HttpRequest *req, HttpResponse *resp, const Target *t) {
   _cleanup_error_ Error e = ERROR_INIT;
   WatchStream *w = xzalloc(sizeof *w);
   w->server = s;
   w->res = t->res;
   w->fd = req->fd;
+  w->cancelled = req->cancelled;
+  w->cancel_arg = req->cancel_arg;
   w->table = resources_wants_table(req);
   w->include = http_query(req, "includeObject");
   w->bookmarks = http_query_bool(req, "allowWatchBookmarks");
@@ -682,7 +692,7 @@ static void handle_watch(ApiServer *s, HttpRequest *req, HttpResponse *resp, con
   w->initial_rev = from;
   resp->status = 200;
   snprintf(resp->content_type, sizeof resp->content_type, "application/json");
-  resp->stream = (HttpStream){.fill = watch_fill, .free = watch_stream_free, .state = w};
+  resp->stream = (HttpStream){.fill = watch_fill, .free = watch_stream_free, .wake = watch_wake, .state = w};
 }
 
 /* ---- scale subresource ---- */

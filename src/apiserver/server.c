@@ -151,6 +151,25 @@ static void split_path(HttpRequest *req, char *path) {
     req->segv[req->segc++] = seg;
 }
 
+void apiserver_dispatch(ApiServer *s, HttpRequest *req, HttpResponse *resp) {
+  _cleanup_free_ char *path = xstrdup(req->path);
+  split_path(req, path);
+  if (!metrics_handle(s, req, resp) && !discovery_handle(s, req, resp)) {
+    bool api =
+        req->segc >= 2 && (streq(req->segv[0], "api") || (streq(req->segv[0], "apis") && req->segc >= 3));
+    if (api) {
+      resources_handle(s, req, resp);
+    } else {
+      _cleanup_error_ Error e = ERROR_INIT;
+      error_setk(&e, -ENOENT, 404, "NotFound", "the server could not find the requested resource");
+      http_respond_json(resp, 404, status_from_error(&e, NULL, NULL));
+    }
+  }
+  log_debug("apiserver", "%s %s status=%d user=%s", req->method, req->path, resp->status,
+            req->authenticated ? req->identity.user : "anonymous");
+  req->segc = 0; /* the segments pointed into path */
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls) {
@@ -192,21 +211,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   if (!req.authenticated && !is_public(url))
     return send_status(conn, -EPERM, 401, "Unauthorized", "Unauthorized");
 
-  _cleanup_free_ char *path = xstrdup(url);
-  split_path(&req, path);
   HttpResponse resp = {0};
-  if (!metrics_handle(s, &req, &resp) && !discovery_handle(s, &req, &resp)) {
-    bool api = req.segc >= 2 && (streq(req.segv[0], "api") || (streq(req.segv[0], "apis") && req.segc >= 3));
-    if (api) {
-      resources_handle(s, &req, &resp);
-    } else {
-      _cleanup_error_ Error e = ERROR_INIT;
-      error_setk(&e, -ENOENT, 404, "NotFound", "the server could not find the requested resource");
-      http_respond_json(&resp, 404, status_from_error(&e, NULL, NULL));
-    }
-  }
-  log_debug("apiserver", "%s %s status=%d user=%s", method, url, resp.status,
-            req.authenticated ? req.identity.user : "anonymous");
+  apiserver_dispatch(s, &req, &resp);
   enum MHD_Result ret = send_response(conn, &resp);
   http_response_done(&resp);
   return ret;

@@ -98,6 +98,7 @@ struct Watcher {
   int64_t cursor;      /* last revision delivered or skipped */
   WatchEvent *backlog; /* events replayed from the store, delivered first */
   size_t n_backlog, next_backlog;
+  bool interrupted; /* watcher_interrupt called and not yet reported (under the cache lock) */
 };
 
 /* Index of the first entry whose key is >= key. Caller holds the lock. */
@@ -485,6 +486,11 @@ int watcher_next(Watcher *w, int timeout_ms, WatchEvent *ret) {
       pthread_mutex_unlock(&c->lock);
       return -ECANCELED;
     }
+    if (w->interrupted) {
+      w->interrupted = false;
+      pthread_mutex_unlock(&c->lock);
+      return -EINTR;
+    }
     if (w->cursor + 1 < c->first_rev) {
       pthread_mutex_unlock(&c->lock);
       return -ENODATA;
@@ -507,6 +513,13 @@ int watcher_next(Watcher *w, int timeout_ms, WatchEvent *ret) {
       return -ETIMEDOUT;
     }
   }
+}
+
+void watcher_interrupt(Watcher *w) {
+  pthread_mutex_lock(&w->cache->lock);
+  w->interrupted = true;
+  pthread_cond_signal(&w->cond);
+  pthread_mutex_unlock(&w->cache->lock);
 }
 
 int64_t watcher_revision(Watcher *w) {

@@ -79,8 +79,12 @@ size_t watch_cache_count(WatchCache *c, const char *prefix);
  * -ENODATA if that history is compacted (410). */
 int watch_cache_watch(WatchCache *c, const char *prefix, int64_t after_rev, Watcher **ret, Error *err);
 /* Waits up to timeout_ms for the next event. 0 and *ret filled; -ETIMEDOUT; -ENODATA when the watcher fell
- * behind the ring (the client must relist); -ECANCELED when the cache shuts down. */
+ * behind the ring (the client must relist); -ECANCELED when the cache shuts down; -EINTR once after
+ * watcher_interrupt. */
 int watcher_next(Watcher *w, int timeout_ms, WatchEvent *ret);
+/* Thread-safe: makes the watcher's current or next watcher_next return -EINTR (an in-process client
+ * cancelled its watch). */
+void watcher_interrupt(Watcher *w);
 /* The revision the watcher has delivered up to (for bookmarks). */
 int64_t watcher_revision(Watcher *w);
 void watcher_free(Watcher *w);

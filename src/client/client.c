@@ -19,8 +19,11 @@
 struct Client {
   char *server;      /* no trailing slash */
   char *auth_header; /* "Authorization: Bearer ..." or NULL */
+  char *ua_header;   /* "User-Agent: ...", for an in-process transport (httpc adds its own) */
   Httpc *http;       /* thread-safe itself */
   unsigned timeout_ms;
+  ClientTransportFn transport; /* in-process: replaces http */
+  void *transport_ctx;
 };
 
 int client_new(const ClientConfig *cfg, Client **ret, Error *err) {
@@ -44,6 +47,7 @@ int client_new(const ClientConfig *cfg, Client **ret, Error *err) {
     return error_wrap(err, "client: ");
   Client *c = xzalloc(sizeof *c);
   c->http = http;
+  c->ua_header = xasprintf("User-Agent: %s", ua);
   c->server = xstrdup(cfg->server);
   for (size_t n = strlen(c->server); n > 0 && c->server[n - 1] == '/'; n--)
     c->server[n - 1] = 0;
@@ -60,7 +64,13 @@ void client_free(Client *c) {
   httpc_free(c->http);
   free(c->server);
   free(c->auth_header);
+  free(c->ua_header);
   free(c);
+}
+
+void client_set_transport(Client *c, ClientTransportFn fn, void *ctx) {
+  c->transport = fn;
+  c->transport_ctx = ctx;
 }
 
 const char *client_server(Client *c) {
@@ -108,17 +118,20 @@ int client_perform(Client *c, const char *path_and_query, const char *content_ty
                    HttpcResponse *resp, Error *err) {
   _cleanup_free_ char *url = xasprintf("%s%s", c->server, path_and_query);
   _cleanup_free_ char *ct = req->body && content_type ? xasprintf("Content-Type: %s", content_type) : NULL;
-  const char *headers[4];
+  const char *headers[5];
   size_t n = 0;
   headers[n++] = "Accept: application/json";
   if (c->auth_header)
     headers[n++] = c->auth_header;
   if (ct)
     headers[n++] = ct;
+  if (c->transport)
+    headers[n++] = c->ua_header;
   headers[n] = NULL;
   req->url = url;
   req->headers = headers;
-  int rc = httpc_request(c->http, req, resp, err);
+  int rc = c->transport ? c->transport(c->transport_ctx, path_and_query, req, resp, err)
+                        : httpc_request(c->http, req, resp, err);
   req->url = NULL;
   req->headers = NULL;
   if (rc >= 0)

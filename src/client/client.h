@@ -1,5 +1,6 @@
-/* The client every coracle component uses to talk to the API server over HTTPS: the in-process scheduler
- * and controllers go through loopback exactly like a remote `coracle agent` does (k3s' one-path model).
+/* The client every coracle component uses to talk to the API server: over HTTPS, or, for the scheduler,
+ * controllers, agent and proxy inside `coracle server`, through the API server's in-process transport
+ * (client_set_transport below) — the same requests and answers without a socket.
  *
  * A Client holds the server URL, the TLS material (cluster CA, client certificate and key) or a bearer token,
  * and an HTTP engine (client/httpc.h) with a small pool of HTTP/1.1 keep-alive connections. It is
@@ -21,6 +22,7 @@
 
 #include "api/kinds.h"
 #include "base/error.h"
+#include "client/httpc.h"
 
 typedef struct Client Client;
 
@@ -48,6 +50,18 @@ static inline void client_freep(Client **c) {
  * DATA_DIR/server/tls (server-ca.crt, client-admin.crt, client-admin.key). server_url NULL means
  * "https://127.0.0.1:6443". -ENOENT with the path when a file is missing. */
 int client_new_local(const char *data_dir, const char *server_url, Client **ret, Error *err);
+
+/* ---- in-process transport ---- */
+
+/* Carries a request to a server in the same process instead of over HTTPS (the API server's
+ * apiserver_local_transport): it gets the path and query, and req as the HTTP engine would — method, body,
+ * headers (NULL-terminated "Name: value", User-Agent included), cancel, on_head/on_body — and fills resp
+ * (status, head, body unless on_body streams it) as httpc_request does, with the same return convention. */
+typedef int (*ClientTransportFn)(void *ctx, const char *path_and_query, const HttpcRequest *req,
+                                 HttpcResponse *resp, Error *err);
+
+/* Sends every later request of c through fn(ctx, ...). Set it before the client is shared. */
+void client_set_transport(Client *c, ClientTransportFn fn, void *ctx);
 
 /* ---- cancellation ---- */
 

@@ -28,6 +28,7 @@
 HttpcCancel *httpc_cancel_new(void) {
   HttpcCancel *c = xzalloc(sizeof *c);
   atomic_init(&c->triggered, false);
+  pthread_mutex_init(&c->lock, NULL);
   c->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (c->efd < 0)
     abort(); /* out of file descriptors at start-up: nothing sensible to do */
@@ -37,6 +38,7 @@ HttpcCancel *httpc_cancel_new(void) {
 HttpcCancel *httpc_cancel_new_from_fd(int fd) {
   HttpcCancel *c = xzalloc(sizeof *c);
   atomic_init(&c->triggered, false);
+  pthread_mutex_init(&c->lock, NULL);
   c->efd = fd;
   c->external = true;
   return c;
@@ -47,6 +49,7 @@ void httpc_cancel_free(HttpcCancel *c) {
     return;
   if (!c->external)
     close(c->efd);
+  pthread_mutex_destroy(&c->lock);
   free(c);
 }
 
@@ -57,6 +60,21 @@ void httpc_cancel_trigger(HttpcCancel *c) {
   uint64_t one = 1;
   ssize_t n = write(c->efd, &one, sizeof one);
   (void)n; /* EAGAIN only when the counter is already huge: still readable */
+  pthread_mutex_lock(&c->lock);
+  if (c->notify)
+    c->notify(c->notify_arg);
+  pthread_mutex_unlock(&c->lock);
+}
+
+void httpc_cancel_set_notify(HttpcCancel *c, void (*fn)(void *arg), void *arg) {
+  if (c->external)
+    return;
+  pthread_mutex_lock(&c->lock);
+  c->notify = fn;
+  c->notify_arg = fn ? arg : NULL;
+  if (fn && atomic_load(&c->triggered))
+    fn(arg);
+  pthread_mutex_unlock(&c->lock);
 }
 
 static bool fd_readable(int fd) {

@@ -3,14 +3,18 @@
 #pragma once
 
 #include <gnutls/gnutls.h>
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "client/httpc.h"
 
 struct HttpcCancel {
   atomic_bool triggered;
-  int efd;       /* eventfd, readable once triggered; or the caller's fd */
-  bool external; /* efd is the caller's: readable means cancelled */
+  int efd;              /* eventfd, readable once triggered; or the caller's fd */
+  bool external;        /* efd is the caller's: readable means cancelled */
+  pthread_mutex_t lock; /* guards the notification below */
+  void (*notify)(void *arg);
+  void *notify_arg;
 };
 
 /* The limits a blocking step of one request runs under. */

@@ -112,9 +112,14 @@ HttpcCancel *httpc_cancel_new(void);
  * caller's and must outlive the token; trigger and reset do not apply to such a token. */
 HttpcCancel *httpc_cancel_new_from_fd(int fd);
 void httpc_cancel_free(HttpcCancel *c);
-void httpc_cancel_trigger(HttpcCancel *c); /* thread-safe, async-signal-safe */
+void httpc_cancel_trigger(HttpcCancel *c); /* thread-safe (not async-signal-safe) */
 bool httpc_cancel_triggered(const HttpcCancel *c);
 void httpc_cancel_reset(HttpcCancel *c);
+/* For a transport that does not poll the token (the API server's in-process one): fn(arg) is called by
+ * httpc_cancel_trigger, from the triggering thread, while it is set. Setting it when the token is already
+ * triggered calls it at once. fn NULL clears it; once that returns, fn is not running and will not run.
+ * Tokens made from a caller's fd never notify (they are polled). */
+void httpc_cancel_set_notify(HttpcCancel *c, void (*fn)(void *arg), void *arg);
 
 /* ---- clients and requests ---- */
 

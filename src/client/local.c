@@ -1,6 +1,7 @@
 /* A Client for the server of this machine: the components the server runs in-process (scheduler,
  * controllers) and the local node agent authenticate as the admin with the certificates the server made under
- * DATA_DIR/server/tls (see apiserver/pki.h), and reach it over loopback HTTPS like any remote client. */
+ * DATA_DIR/server/tls (see apiserver/pki.h), and reach it over loopback HTTPS like any remote client —
+ * unless `coracle server` gives the client its in-process transport (apiserver_local_transport). */
 #include <errno.h>
 
 #include "client/client.h"

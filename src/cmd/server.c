@@ -97,13 +97,17 @@ static void server_tune_malloc(void) {
 }
 
 /* The scheduler, the controllers, the node agent and the proxy share one local client, so that their
- * informers on the same resource share one watch and one cache (client/informer.h). */
-static int server_local_client(Client **shared, const char *data_dir, const char *url, Client **ret,
-                               Error *err) {
+ * informers on the same resource share one watch and one cache (client/informer.h). Its requests take the
+ * in-process transport (apiserver/local.c: no socket, TLS or server thread); CORACLE_LOCAL_HTTPS=1 in the
+ * environment sends them over loopback HTTPS instead, as before it existed (for comparisons). */
+static int server_local_client(ApiServer *s, Client **shared, const char *data_dir, const char *url,
+                               Client **ret, Error *err) {
   if (!*shared) {
     int rc = client_new_local(data_dir, url, shared, err);
     if (rc < 0)
       return rc;
+    if (!getenv("CORACLE_LOCAL_HTTPS"))
+      client_set_transport(*shared, apiserver_local_transport, s);
   }
   *ret = *shared;
   return 0;
@@ -496,7 +500,7 @@ int cmd_server(int argc, char **argv) {
     log_error("server", "failed to start: %s", err.message ? err.message : strerror(-err.code));
     return 1;
   }
-  /* ---- scheduler (src/scheduler): in-process, talking to this server over loopback HTTPS ---- */
+  /* ---- scheduler (src/scheduler): in-process, through the server's in-process transport ---- */
   Client *local_client = NULL; /* freed last */
   Client *sched_client = NULL;
   Scheduler *sched = NULL;
@@ -505,12 +509,12 @@ int cmd_server(int argc, char **argv) {
     bool v6 = !any && strchr(o.bind_address, ':');
     _cleanup_free_ char *url = xasprintf("https://%s%s%s:%d", v6 ? "[" : "",
                                          any ? "127.0.0.1" : o.bind_address, v6 ? "]" : "", o.https_port);
-    if (server_local_client(&local_client, o.data_dir, url, &sched_client, &err) < 0 ||
+    if (server_local_client(s, &local_client, o.data_dir, url, &sched_client, &err) < 0 ||
         sched_start(sched_client, NULL, &sched, &err) < 0)
       log_error("server", "scheduler not started: %s", err.message ? err.message : strerror(-err.code));
   }
   /* ---- end scheduler ---- */
-  /* ---- controller manager (src/controllers): in-process, over loopback HTTPS like the scheduler ---- */
+  /* ---- controller manager (src/controllers): in-process, on the same local client as the scheduler ---- */
   Client *ctrl_client = NULL;
   CtrlManager *ctrl = NULL;
   {
@@ -527,13 +531,13 @@ int cmd_server(int argc, char **argv) {
     copts.hpa_downscale_window_usec = hpa_downscale_usec;
     copts.node_grace_usec = node_grace_usec;
     Error cerr = ERROR_INIT;
-    if (server_local_client(&local_client, o.data_dir, url, &ctrl_client, &cerr) < 0 ||
+    if (server_local_client(s, &local_client, o.data_dir, url, &ctrl_client, &cerr) < 0 ||
         ctrl_manager_start(ctrl_client, &copts, &ctrl, &cerr) < 0)
       log_error("server", "controllers not started: %s", cerr.message ? cerr.message : strerror(-cerr.code));
     error_reset(&cerr);
   }
   /* ---- end controller manager ---- */
-  /* ---- node agent (src/agent/kubelet): runs this node's pods, over loopback HTTPS like the others ---- */
+  /* ---- node agent (src/agent/kubelet): runs this node's pods, on the same local client ---- */
   Client *agent_client = NULL;
   Kubelet *agent = NULL;
   if (!disable_agent) {
@@ -560,7 +564,7 @@ int cmd_server(int argc, char **argv) {
                             .image_minimum_gc_age_sec = image_gc_age_sec,
                             .image_gc_period_sec = image_gc_period_sec};
     Error kerr = ERROR_INIT;
-    if (server_local_client(&local_client, o.data_dir, url, &agent_client, &kerr) < 0 ||
+    if (server_local_client(s, &local_client, o.data_dir, url, &agent_client, &kerr) < 0 ||
         kubelet_start(agent_client, &kopts, &agent, &kerr) < 0)
       log_error("server", "node agent not started: %s", kerr.message ? kerr.message : strerror(-kerr.code));
     error_reset(&kerr);

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import CORACLE_BIN, SANITIZER_MARKS, wait_for
+from conftest import CORACLE_BIN, SANITIZER_MARKS, Cluster, wait_for
 
 LIVE_BIN = os.environ.get("CLIENT_LIVE_BIN") or os.path.join(
     os.path.dirname(os.path.abspath(CORACLE_BIN)), "tests", "unit", "test-client-live")
@@ -27,13 +27,14 @@ def _require_live():
 class Live:
     """A running test-client-live: lines of its stdout in a queue, commands on its stdin."""
 
-    def __init__(self, cluster, *args):
+    def __init__(self, cluster, *args, in_process=False):
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
         env.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
+        extra = ["--in-process", cluster.kubeconfig] if in_process else []
         self.proc = subprocess.Popen(
             [LIVE_BIN, "--data-dir", cluster.data_dir, "--server", "https://127.0.0.1:%d" % cluster.port]
-            + list(args),
+            + extra + list(args),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1, env=env)
         self.lines = queue.Queue()
         self.seen = []
@@ -111,10 +112,24 @@ def live_procs():
         p.kill()
 
 
-def start_live(live_procs, cluster, *args):
+def start_live(live_procs, cluster, *args, in_process=False):
     _require_live()
-    p = Live(cluster, *args)
+    p = Live(cluster, *args, in_process=in_process)
     live_procs.append(p)
+    return p
+
+
+@pytest.fixture
+def inproc(netns, tmp_path):
+    """A Cluster whose server test-client-live runs itself (--in-process): raw() reaches it over HTTPS
+    once its kubeconfig is written, while test-client-live's own client takes the in-process transport."""
+    return Cluster(str(tmp_path), port=6514)
+
+
+def start_inproc(live_procs, c, *args):
+    p = start_live(live_procs, c, *args, in_process=True)
+    wait_for(lambda: os.path.exists(c.kubeconfig) and c.raw("GET", "/readyz", auth=False)[0] == 200,
+             what="the in-process server")
     return p
 
 
@@ -286,6 +301,56 @@ def test_controller_pattern(cluster, live_procs):
         st, _, body = cluster.raw("GET", "/api/v1/namespaces/echo/configmaps/a")
         return st == 200 and json.loads(body)["data"].get("echo") == "2"
     wait_for(echoed, what="data.echo written by the controller")
+    p.send("quit")
+    p.expect(lambda l: l == "stopped", what="stopped")
+    p.finish()
+
+
+# The same client through the API server's in-process transport (apiserver/local.c), the path of the
+# scheduler, controllers, agent and proxy inside `coracle server`.
+
+def test_crud_in_process(inproc, live_procs):
+    p = start_live(live_procs, inproc, "crud", "client-crud", in_process=True)
+    line = p.next_line(60)
+    assert line == "ok", line
+    p.finish()
+
+
+def test_informer_in_process(inproc, live_procs):
+    c = inproc
+    p = start_inproc(live_procs, c, "informer", "default")
+    p.expect(lambda l: l == "synced", what="synced")
+    rv1 = put_cm(c, "default", "a", "1")
+    rv2 = put_cm(c, "default", "a", "2")
+    delete_cm(c, "default", "a")
+    rv3 = put_cm(c, "default", "b", "3")
+    line, skipped = p.expect(lambda l: l.startswith("add b"), what="add b")
+    got = skipped + [line]
+    assert got[:2] == ["add a %s" % rv1, "update a %s %s" % (rv1, rv2)], got
+    assert got[2].startswith("delete a ") and got[3] == "add b %s" % rv3 and len(got) == 4, got
+    p.send("dump")
+    line, _ = p.expect(lambda l: l.startswith("cache"), what="dump")
+    assert line == "cache b=3"
+    # An idle in-process watch blocks in the watch cache; the informer's cancel must wake it at once
+    # (not at the next 1 s poll).
+    time.sleep(1.5)
+    p.send("quit")
+    line, _ = p.expect(lambda l: l.startswith("stopped"), what="stopped")
+    assert int(line.split("ms=")[1]) < 100, line
+    p.finish()
+
+
+def test_controller_in_process(inproc, live_procs):
+    c = inproc
+    p = start_inproc(live_procs, c, "controller", "default")
+    p.expect(lambda l: l == "synced", what="synced")
+    put_cm(c, "default", "a", "1")
+    p.expect(lambda l: l == "reconciled a 1", what="reconcile of a new object")
+
+    def echoed():
+        st, _, body = c.raw("GET", "/api/v1/namespaces/default/configmaps/a")
+        return st == 200 and json.loads(body)["data"].get("echo") == "1"
+    wait_for(echoed, what="data.echo written through the in-process transport")
     p.send("quit")
     p.expect(lambda l: l == "stopped", what="stopped")
     p.finish()

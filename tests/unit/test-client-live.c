@@ -13,12 +13,17 @@
  *   gone NS          lists NS and takes a continue token, prints "listed RV", waits for a line on stdin
  *                    (the test writes and lets compaction pass), then checks that a watch from RV and the
  *                    continue token both get 410 and that the paged list still succeeds; prints "ok".
- * Usage: test-client-live --data-dir DIR --server URL MODE ARGS... */
+ * Usage: test-client-live --data-dir DIR --server URL [--in-process KUBECONFIG] MODE ARGS...
+ * --in-process: the program runs the API server itself (data in DIR, listening on URL's port, writing
+ * KUBECONFIG for the test's own requests) and its client takes the in-process transport
+ * (apiserver_local_transport) instead of HTTPS — the path the scheduler and controllers of `coracle server`
+ * use. The token and anonymous clients of crud still go over HTTPS to that server. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 
 #include "api/jsonutil.h"
+#include "apiserver/apiserver.h"
 #include "client/client-internal.h"
 #include "client/workqueue.h"
 
@@ -457,23 +462,47 @@ static int mode_gone(Client *c, const char *ns) {
 }
 
 int main(int argc, char **argv) {
-  const char *data_dir = NULL, *server = NULL;
+  const char *data_dir = NULL, *server = NULL, *in_process = NULL;
   int i = 1;
   for (; i + 1 < argc && startswith(argv[i], "--"); i += 2) {
     if (streq(argv[i], "--data-dir"))
       data_dir = argv[i + 1];
     else if (streq(argv[i], "--server"))
       server = argv[i + 1];
+    else if (streq(argv[i], "--in-process"))
+      in_process = argv[i + 1];
   }
   if (!data_dir || !server || i + 1 >= argc) {
-    fprintf(stderr, "usage: %s --data-dir DIR --server URL crud|informer|controller|gone NS [RESYNC_MS]\n",
+    fprintf(stderr,
+            "usage: %s --data-dir DIR --server URL [--in-process KUBECONFIG] crud|informer|controller|gone "
+            "NS [RESYNC_MS]\n",
             argv[0]);
     return 2;
   }
   const char *mode = argv[i], *ns = argv[i + 1];
   Error e = ERROR_INIT;
+  ApiServer *s = NULL;
+  if (in_process) {
+    const char *colon = strrchr(server, ':');
+    CHECK(colon, "no port in %s", server);
+    ApiServerOptions o = {.data_dir = data_dir,
+                          .bind_address = "127.0.0.1",
+                          .https_port = atoi(colon + 1),
+                          .node_name = "live",
+                          .cluster_cidr = "10.42.0.0/16",
+                          .service_cidr = "10.43.0.0/16",
+                          .cluster_dns = "10.43.0.10",
+                          .cluster_domain = "cluster.local",
+                          .write_kubeconfig = in_process,
+                          .store_sync = STORE_SYNC_NORMAL,
+                          .compaction_interval_sec = 300,
+                          .watch_cache_events = 1024};
+    CHECK_RC(apiserver_start(&o, &s, &e), 0, e);
+  }
   Client *c = NULL;
   CHECK_RC(client_new_local(data_dir, server, &c, &e), 0, e);
+  if (s)
+    client_set_transport(c, apiserver_local_transport, s);
   int rc;
   if (streq(mode, "crud"))
     rc = mode_crud(c, data_dir, server, ns);
@@ -486,5 +515,6 @@ int main(int argc, char **argv) {
   else
     rc = 2;
   client_free(c);
+  apiserver_stop(s);
   return rc;
 }
