@@ -16,6 +16,7 @@
 
 #include "api/jsonutil.h"
 #include "client/client-internal.h"
+#include "client/events.h"
 
 /* ---- line splitting ---- */
 
@@ -578,8 +579,99 @@ static void test_connection_refused(void **state) {
   assert_int_equal(client_new(&bad, &c, NULL), -EINVAL);
 }
 
+/* ---- event correlation (client/events.h): client-go's aggregation, de-duplication and spam filter ---- */
+
+static json_t *rs_event(const char *rs, const char *type, const char *msg) {
+  return json_pack("{s:s,s:s,s:{s:s},s:{s:s,s:s,s:s,s:s,s:s},s:s,s:s,s:s,s:{s:s},s:s,s:s}", "apiVersion",
+                   "v1", "kind", "Event", "metadata", "namespace", "ns", "involvedObject", "apiVersion",
+                   "apps/v1", "kind", "ReplicaSet", "namespace", "ns", "name", rs, "uid", rs, "reason",
+                   "SuccessfulCreate", "message", msg, "type", type, "source", "component",
+                   "controller-manager", "reportingComponent", "controller-manager", "reportingInstance",
+                   "controller-manager");
+}
+
+/* Decides one event of rs with message msg at t seconds; remembers a created one as NAME. */
+static void decide(ClientEvents *ev, const char *rs, const char *msg, uint64_t t_sec, const char *name,
+                   ClientEventDecision *d) {
+  _cleanup_json_ json_t *e = rs_event(rs, "Normal", msg);
+  _cleanup_free_ char *key = xasprintf("%s|Normal|SuccessfulCreate|%s", rs, msg);
+  client_events_decide(ev, key, e, t_sec * 1000000u + 1, d);
+  if (!d->drop && !d->repeat_name)
+    client_events_remember(ev, d->key, name, t_sec * 1000000u + 1);
+}
+
+static void test_event_correlator(void **state) {
+  ClientEvents ev;
+  client_events_init(&ev);
+  ClientEventDecision d;
+  char msg[64], name[32];
+  /* Nine distinct messages are written as they are. */
+  for (int i = 1; i <= 9; i++) {
+    snprintf(msg, sizeof msg, "Created pod: p%d", i);
+    snprintf(name, sizeof name, "ev%d", i);
+    decide(&ev, "rs1", msg, 100, name, &d);
+    assert_false(d.drop);
+    assert_null(d.repeat_name);
+    assert_null(d.message);
+    client_event_decision_done(&d);
+  }
+  /* The tenth similar one starts the combined Event; the next ones patch it. */
+  decide(&ev, "rs1", "Created pod: p10", 100, "combined", &d);
+  assert_false(d.drop);
+  assert_null(d.repeat_name);
+  assert_string_equal(d.message, "(combined from similar events): Created pod: p10");
+  client_event_decision_done(&d);
+  for (int i = 11; i <= 25; i++) {
+    snprintf(msg, sizeof msg, "Created pod: p%d", i);
+    decide(&ev, "rs1", msg, 101, "unused", &d);
+    assert_false(d.drop);
+    assert_string_equal(d.repeat_name, "combined");
+    assert_int_equal(d.count, i - 9);
+    assert_string_equal(d.message + strlen("(combined from similar events): "), msg);
+    client_event_decision_done(&d);
+  }
+  /* 25 events of one source about one object: the rest are dropped... */
+  for (int i = 26; i <= 40; i++) {
+    snprintf(msg, sizeof msg, "Created pod: p%d", i);
+    decide(&ev, "rs1", msg, 102, "unused", &d);
+    assert_true(d.drop);
+    client_event_decision_done(&d);
+  }
+  /* ... while another object is not affected ... */
+  decide(&ev, "rs2", "Created pod: q1", 102, "q1", &d);
+  assert_false(d.drop);
+  assert_null(d.message);
+  client_event_decision_done(&d);
+  /* ... and one more token comes every five minutes. */
+  decide(&ev, "rs1", "Created pod: p41", 102 + 290, "unused", &d);
+  assert_true(d.drop);
+  client_event_decision_done(&d);
+  decide(&ev, "rs1", "Created pod: p42", 102 + 301, "unused", &d);
+  assert_false(d.drop);
+  assert_string_equal(d.repeat_name, "combined");
+  assert_int_equal(d.count, 17);
+  client_event_decision_done(&d);
+  decide(&ev, "rs1", "Created pod: p43", 102 + 302, "unused", &d);
+  assert_true(d.drop);
+  client_event_decision_done(&d);
+
+  /* The same event again within ten minutes patches the first; after ten minutes it is new again. */
+  decide(&ev, "rs3", "Scaled up", 0, "s1", &d);
+  assert_null(d.repeat_name);
+  client_event_decision_done(&d);
+  decide(&ev, "rs3", "Scaled up", 599, "s2", &d);
+  assert_string_equal(d.repeat_name, "s1");
+  assert_int_equal(d.count, 2);
+  client_event_decision_done(&d);
+  decide(&ev, "rs3", "Scaled up", 599 + 601, "s3", &d);
+  assert_null(d.repeat_name);
+  client_event_decision_done(&d);
+  client_events_destroy(&ev);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_event_correlator),
       cmocka_unit_test(test_splitter_every_chunking),
       cmocka_unit_test(test_splitter_limits_and_stop),
       cmocka_unit_test(test_event_decode),

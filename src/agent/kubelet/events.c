@@ -48,8 +48,6 @@ void kubelet_event(Kubelet *k, const char *ns, const char *name, const char *uid
   char ts[32];
   format_rfc3339((int64_t)(now_realtime_usec() / 1000000u), ts);
   const char *evns = ns ? ns : "default";
-  if (client_events_repeat(&ev->rec, k->client, key, evns, ts))
-    return;
   /* ns NULL: an event about this Node (the kubelet's nodeRef: uid = the node's name, events in default). */
   json_t *involved = ns ? json_pack("{s:s,s:s,s:s,s:s,s:s}", "apiVersion", "v1", "kind", "Pod", "namespace",
                                     ns, "name", name, "uid", uid ?: "")
@@ -64,7 +62,7 @@ void kubelet_event(Kubelet *k, const char *ns, const char *name, const char *uid
       "type", type, "source", "component", "kubelet", "host", node, "firstTimestamp", ts, "lastTimestamp", ts,
       "count", 1, "reportingComponent", "kubelet", "reportingInstance", node);
   Error e = ERROR_INIT;
-  if (client_events_create(&ev->rec, k->client, key, evns, name, obj, &e) < 0) {
+  if (client_events_record(&ev->rec, k->client, key, name, obj, &e) < 0) {
     log_debug("kubelet", "msg=\"creating event failed\" pod=%s/%s reason=%s err=\"%s\"", ns, name, reason,
               e.message ?: "");
     error_reset(&e);
