@@ -97,17 +97,15 @@ int main(int argc, char **argv) {
   char tmpl[] = "/tmp/bench-metrics-XXXXXX";
   if (!mkdtemp(tmpl))
     return 1;
-  ApiServerOptions o = {.data_dir = tmpl,
-                        .bind_address = "127.0.0.1",
-                        .https_port = port,
-                        .node_name = "bench",
-                        .cluster_cidr = "10.42.0.0/16",
-                        .service_cidr = "10.43.0.0/16",
-                        .cluster_dns = "10.43.0.10",
-                        .cluster_domain = "cluster.local",
-                        .store_sync = STORE_SYNC_NORMAL,
-                        .watch_cache_events = 8192,
-                        .metrics_resolution_ms = 3600 * 1000}; /* passes only when this program asks */
+  ApiServerOptions o = apiserver_default_options();
+  o.data_dir = tmpl;
+  o.bind_address = "127.0.0.1";
+  o.https_port = port;
+  o.node_name = "bench";
+  o.write_kubeconfig = NULL;
+  o.store_sync = STORE_SYNC_NORMAL;
+  o.compaction_interval_sec = 0;
+  o.metrics_resolution_ms = 3600 * 1000; /* passes only when this program asks */
   Error e = ERROR_INIT;
   ApiServer *s = NULL;
   if (apiserver_start(&o, &s, &e) < 0)

@@ -28,6 +28,11 @@ typedef struct ApiServerOptions {
 
 typedef struct ApiServer ApiServer;
 
+/* The defaults of `coracle server`: data in /var/lib/coracle, 0.0.0.0:6443, cluster CIDR 10.42.0.0/16,
+ * Service CIDR 10.43.0.0/16, DNS 10.43.0.10, cluster.local, kubeconfig /etc/coracle/coracle.yaml, full
+ * store sync, compaction every 300 s, 8,192 watch cache events; node_name NULL (the caller's). */
+ApiServerOptions apiserver_default_options(void);
+
 /* Opens the store, loads the watch cache, makes or loads certificates, creates the built-in namespaces and
  * the kubernetes Service, starts listening and writes the kubeconfig. */
 int apiserver_start(const ApiServerOptions *opts, ApiServer **ret, Error *err);

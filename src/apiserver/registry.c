@@ -283,7 +283,9 @@ static int create_stored(ApiServer *s, const ApiResource *r, const char *ns, jso
   }
   _cleanup_free_ char *text = encode_for_store(obj);
   Error serr = ERROR_INIT;
+  watch_cache_offer(s->cache, text, obj);
   rc = store_create(s->store, key, text, strlen(text), NULL, &serr);
+  watch_cache_withdraw(s->cache, text);
   if (alloc)
     pthread_mutex_unlock(&s->alloc_lock);
   if (rc == -EEXIST) {
@@ -407,7 +409,9 @@ static int write_update(ApiServer *s, const ApiResource *r, const char *key, con
       return 0;
     }
   } else {
+    watch_cache_offer(s->cache, text, obj);
     rc = store_update(s->store, key, text, strlen(text), old->mod_rev, NULL, &serr);
+    watch_cache_withdraw(s->cache, text);
   }
   if (rc == -ECANCELED) {
     error_reset(&serr);

@@ -355,6 +355,9 @@ static void handle_list(ApiServer *s, HttpRequest *req, HttpResponse *resp, cons
   }
 
   bool table = resources_wants_table(req);
+  /* Objects served as stored are spliced in from their cached text rather than serialized again. */
+  bool splice = !table && api_resource_storage(t->res) == t->res;
+  Buf spliced = BUF_INIT;
   json_t *items = json_array();
   int64_t rev = 0;
   char *last_key = NULL;
@@ -370,6 +373,7 @@ static void handle_list(ApiServer *s, HttpRequest *req, HttpResponse *resp, cons
     size_t chunk = limit ? (size_t)MAX(limit, 256) : 0;
     if (read_page(s, prefix, last_key ? last_key : after, at_rev, chunk, &objs, &n, &page_rev, &e) < 0) {
       json_decref(items);
+      buf_free(&spliced);
       free(last_key);
       list_filter_done(&f);
       respond_error(resp, &e, t->res, NULL);
@@ -385,10 +389,15 @@ static void handle_list(ApiServer *s, HttpRequest *req, HttpResponse *resp, cons
       matched++;
       free(last_key);
       last_key = xstrdup(objs[i]->key);
-      if (table)
+      if (table) {
         json_array_append_new(items, table_row(t->res, objs[i]->obj, now, include));
-      else
+      } else if (splice) {
+        if (spliced.len)
+          buf_putc(&spliced, ',');
+        buf_append(&spliced, objs[i]->text, objs[i]->len);
+      } else {
         json_array_append_new(items, versioned(t->res, objs[i]->obj));
+      }
     }
     bool exhausted = !chunk || n < chunk;
     if (limit && matched == (size_t)limit) {
@@ -437,8 +446,24 @@ static void handle_list(ApiServer *s, HttpRequest *req, HttpResponse *resp, cons
     char gv[128], kind[160];
     api_resource_group_version(t->res, gv, sizeof gv);
     snprintf(kind, sizeof kind, "%sList", t->res->kind);
+    if (splice) {
+      /* The same bytes json_compact would give: kind, apiVersion, metadata, then the items. */
+      json_decref(items);
+      _cleanup_free_ char *meta_text = json_compact(meta);
+      json_decref(meta);
+      resp->status = 200;
+      snprintf(resp->content_type, sizeof resp->content_type, "application/json");
+      buf_reset(&resp->body);
+      buf_printf(&resp->body, "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":%s,\"items\":[", kind, gv,
+                 meta_text);
+      buf_append(&resp->body, spliced.data ? spliced.data : "", spliced.len);
+      buf_puts(&resp->body, "]}");
+      buf_free(&spliced);
+      return;
+    }
     out = json_pack("{s:s,s:s,s:o,s:o}", "kind", kind, "apiVersion", gv, "metadata", meta, "items", items);
   }
+  buf_free(&spliced);
   http_respond_json(resp, 200, out);
 }
 
@@ -476,7 +501,16 @@ static void watch_stream_free(void *state) {
   free(w);
 }
 
-static void emit_event(WatchStream *w, const char *type, json_t *obj) {
+static void emit_event(WatchStream *w, const char *type, CacheObj *co) {
+  if (!w->table && api_resource_storage(w->res) == w->res) {
+    /* The object as stored is the answer: its compact text is kept with it, spliced in rather than
+     * serialized again for every watcher. */
+    buf_printf(&w->pending, "{\"type\":\"%s\",\"object\":", type);
+    buf_append(&w->pending, co->text, co->len);
+    buf_puts(&w->pending, "}\n");
+    return;
+  }
+  json_t *obj = co->obj;
   json_t *payload;
   if (w->table) {
     char rv[24];
@@ -532,19 +566,19 @@ static void handle_event(WatchStream *w, WatchEvent *ev) {
   switch (ev->type) {
   case WATCH_ADDED:
     if (now_match)
-      emit_event(w, "ADDED", ev->obj->obj);
+      emit_event(w, "ADDED", ev->obj);
     break;
   case WATCH_MODIFIED:
     if (now_match && prev_match)
-      emit_event(w, "MODIFIED", ev->obj->obj);
+      emit_event(w, "MODIFIED", ev->obj);
     else if (now_match)
-      emit_event(w, "ADDED", ev->obj->obj);
+      emit_event(w, "ADDED", ev->obj);
     else if (prev_match)
-      emit_event(w, "DELETED", ev->obj->obj);
+      emit_event(w, "DELETED", ev->obj);
     break;
   case WATCH_DELETED:
     if (now_match || prev_match)
-      emit_event(w, "DELETED", ev->obj->obj);
+      emit_event(w, "DELETED", ev->obj);
     break;
   default:
     break;
@@ -579,7 +613,7 @@ static ssize_t watch_fill(void *state, char *buf, size_t max) {
       /* Initial state in chunks so that a huge list does not sit in memory twice. */
       for (size_t k = 0; k < 64 && w->next_initial < w->n_initial; k++, w->next_initial++)
         if (list_filter_match(&w->filter, w->initial[w->next_initial]->obj))
-          emit_event(w, "ADDED", w->initial[w->next_initial]->obj);
+          emit_event(w, "ADDED", w->initial[w->next_initial]);
       continue;
     }
     if (w->initial_bookmark) {

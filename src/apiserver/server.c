@@ -406,6 +406,22 @@ static int start_inner(ApiServer *s, const ApiServerOptions *opts, Error *err) {
   return 0;
 }
 
+ApiServerOptions apiserver_default_options(void) {
+  return (ApiServerOptions){
+      .data_dir = "/var/lib/coracle",
+      .bind_address = "0.0.0.0",
+      .https_port = 6443,
+      .cluster_cidr = "10.42.0.0/16",
+      .service_cidr = "10.43.0.0/16",
+      .cluster_dns = "10.43.0.10",
+      .cluster_domain = "cluster.local",
+      .write_kubeconfig = "/etc/coracle/coracle.yaml",
+      .store_sync = STORE_SYNC_FULL,
+      .compaction_interval_sec = 300,
+      .watch_cache_events = 8192,
+  };
+}
+
 int apiserver_start(const ApiServerOptions *opts, ApiServer **ret, Error *err) {
   ApiServer *s = xzalloc(sizeof *s);
   s->opts = *opts;

@@ -30,8 +30,8 @@ void cache_obj_unref(CacheObj *o) {
   free(o);
 }
 
-CacheObj *cache_obj_new(const char *key, const char *value, size_t len, int64_t mod_rev, int64_t create_rev) {
-  json_t *obj = json_loadb(value, len, 0, NULL);
+/* Builds the CacheObj from a parsed object (taken: the caller's reference) with resourceVersion set. */
+static CacheObj *cache_obj_from(const char *key, json_t *obj, int64_t mod_rev, int64_t create_rev) {
   if (!json_is_object(obj)) {
     json_decref(obj);
     return NULL;
@@ -48,6 +48,10 @@ CacheObj *cache_obj_new(const char *key, const char *value, size_t len, int64_t 
   o->mod_rev = mod_rev;
   o->create_rev = create_rev;
   return o;
+}
+
+CacheObj *cache_obj_new(const char *key, const char *value, size_t len, int64_t mod_rev, int64_t create_rev) {
+  return cache_obj_from(key, json_loadb(value, len, 0, NULL), mod_rev, create_rev);
 }
 
 const char *watch_event_type_to_string(WatchEventType t) {
@@ -74,8 +78,18 @@ typedef struct WatchGroup {
   size_t n, cap;
 } WatchGroup;
 
+/* Objects offered by writers (watch_cache_offer), keyed by the exact value buffer they handed the store. */
+#define OFFER_SLOTS 64
+
+typedef struct Offer {
+  const char *value;
+  json_t *obj;
+} Offer;
+
 struct WatchCache {
   Store *store;
+  pthread_mutex_t offer_lock; /* guards offers; taken alone, never with lock */
+  Offer offers[OFFER_SLOTS];
   pthread_mutex_t lock;
   pthread_condattr_t condattr;
   WatchGroup *groups;
@@ -137,16 +151,63 @@ static CacheObj *index_put(WatchCache *c, const char *key, CacheObj *obj) {
 }
 
 /* Turns a store event into a watch event with fresh CacheObjs (used for the hook and for replays). */
-static int event_from_store(const StoreEvent *sev, WatchEvent *ret) {
+void watch_cache_offer(WatchCache *c, const char *value, json_t *obj) {
+  pthread_mutex_lock(&c->offer_lock);
+  for (size_t i = 0; i < OFFER_SLOTS; i++)
+    if (!c->offers[i].value) {
+      c->offers[i] = (Offer){value, json_incref(obj)};
+      break;
+    }
+  pthread_mutex_unlock(&c->offer_lock);
+}
+
+/* The offered object for value, or NULL (a new reference, removed from the table). */
+static json_t *take_offer(WatchCache *c, const char *value) {
+  json_t *obj = NULL;
+  pthread_mutex_lock(&c->offer_lock);
+  for (size_t i = 0; i < OFFER_SLOTS; i++)
+    if (c->offers[i].value == value) {
+      obj = c->offers[i].obj;
+      c->offers[i] = (Offer){0};
+      break;
+    }
+  pthread_mutex_unlock(&c->offer_lock);
+  return obj;
+}
+
+void watch_cache_withdraw(WatchCache *c, const char *value) {
+  json_decref(take_offer(c, value));
+}
+
+/* The new value of a write as a CacheObj: the writer's offered tree when there is one (no parse), else
+ * parsed from the stored bytes. The offered tree may share subtrees with published objects (a registry
+ * update builds its object from the current one), which are immutable: only fresh top-level and metadata
+ * objects are changed here. */
+static CacheObj *cache_obj_for_write(WatchCache *c, const StoreEvent *sev) {
+  json_t *offered = take_offer(c, sev->value);
+  if (!offered)
+    return cache_obj_new(sev->key, sev->value, sev->len, sev->rev, sev->create_rev);
+  json_t *top = json_copy(offered);
+  json_decref(offered);
+  if (!top)
+    return NULL;
+  json_t *meta = json_object_get(top, "metadata");
+  json_object_set_new(top, "metadata", meta ? json_copy(meta) : json_object());
+  return cache_obj_from(sev->key, top, sev->rev, sev->create_rev);
+}
+
+static int event_from_store(WatchCache *c, const StoreEvent *sev, WatchEvent *ret) {
   WatchEvent ev = {.rev = sev->rev};
   switch (sev->type) {
   case STORE_EVENT_CREATE:
     ev.type = WATCH_ADDED;
-    ev.obj = cache_obj_new(sev->key, sev->value, sev->len, sev->rev, sev->create_rev);
+    ev.obj = c ? cache_obj_for_write(c, sev)
+               : cache_obj_new(sev->key, sev->value, sev->len, sev->rev, sev->create_rev);
     break;
   case STORE_EVENT_UPDATE:
     ev.type = WATCH_MODIFIED;
-    ev.obj = cache_obj_new(sev->key, sev->value, sev->len, sev->rev, sev->create_rev);
+    ev.obj = c ? cache_obj_for_write(c, sev)
+               : cache_obj_new(sev->key, sev->value, sev->len, sev->rev, sev->create_rev);
     ev.prev = cache_obj_new(sev->key, sev->prev_value, sev->prev_len, sev->prev_rev, sev->create_rev);
     break;
   case STORE_EVENT_DELETE:
@@ -210,18 +271,18 @@ static CacheObj *index_get(WatchCache *c, const char *key) {
  * between the look-up and on_commit's insert: commits are serialised by the store's write lock. */
 static int event_from_commit(WatchCache *c, const StoreEvent *sev, WatchEvent *ret) {
   if (sev->type != STORE_EVENT_UPDATE && sev->type != STORE_EVENT_DELETE)
-    return event_from_store(sev, ret);
+    return event_from_store(c, sev, ret);
   pthread_mutex_lock(&c->lock);
   CacheObj *old = index_get(c, sev->key);
   pthread_mutex_unlock(&c->lock);
   if (!old || old->mod_rev != sev->prev_rev) {
     cache_obj_unref(old);
-    return event_from_store(sev, ret);
+    return event_from_store(c, sev, ret);
   }
   WatchEvent ev = {.rev = sev->rev, .prev = old};
   if (sev->type == STORE_EVENT_UPDATE) {
     ev.type = WATCH_MODIFIED;
-    ev.obj = cache_obj_new(sev->key, sev->value, sev->len, sev->rev, sev->create_rev);
+    ev.obj = cache_obj_for_write(c, sev);
   } else {
     ev.type = WATCH_DELETED;
     /* Kubernetes reports a deleted object with the revision of the deletion. */
@@ -278,6 +339,7 @@ int watch_cache_new(Store *store, size_t ring_size, WatchCache **ret, Error *err
   WatchCache *c = xzalloc(sizeof *c);
   c->store = store;
   pthread_mutex_init(&c->lock, NULL);
+  pthread_mutex_init(&c->offer_lock, NULL);
   pthread_condattr_init(&c->condattr);
   pthread_condattr_setclock(&c->condattr, CLOCK_MONOTONIC);
   c->groups = xcalloc(128, sizeof(WatchGroup));
@@ -331,6 +393,9 @@ void watch_cache_free(WatchCache *c) {
   free(c->groups);
   pthread_condattr_destroy(&c->condattr);
   pthread_mutex_destroy(&c->lock);
+  for (size_t i = 0; i < OFFER_SLOTS; i++)
+    json_decref(c->offers[i].obj);
+  pthread_mutex_destroy(&c->offer_lock);
   free(c);
 }
 
@@ -398,7 +463,7 @@ static int replay_cb(const StoreEvent *sev, void *userdata) {
   Watcher *w = rp->w;
   rp->last = sev->rev;
   WatchEvent ev;
-  if (event_from_store(sev, &ev) < 0)
+  if (event_from_store(NULL, sev, &ev) < 0) /* history from the store: nothing offered */
     return 0;
   w->backlog = xrealloc(w->backlog, (w->n_backlog + 1) * sizeof(WatchEvent));
   w->backlog[w->n_backlog++] = ev;

@@ -75,6 +75,14 @@ void watch_cache_list_free(CacheObj **objs, size_t n);
 /* Number of objects under prefix. */
 size_t watch_cache_count(WatchCache *c, const char *prefix);
 
+/* Saves the commit hook a parse: the writer of value (the very buffer it is about to hand store_create or
+ * store_update) offers obj, the object value encodes (its metadata.resourceVersion aside); the hook of
+ * that write takes it instead of parsing value. The writer must not change obj afterwards and withdraws
+ * the offer once the store call returned, taken or not (a failed write leaves it). At most 64 offers are
+ * held; beyond that an offer is ignored and the value parsed. */
+void watch_cache_offer(WatchCache *c, const char *value, json_t *obj);
+void watch_cache_withdraw(WatchCache *c, const char *value);
+
 /* Starts a watcher for keys under prefix that yields every event with revision > after_rev.
  * -ENODATA if that history is compacted (410). */
 int watch_cache_watch(WatchCache *c, const char *prefix, int64_t after_rev, Watcher **ret, Error *err);

@@ -246,20 +246,8 @@ int cmd_server(int argc, char **argv) {
   };
   char hostname[256] = "localhost";
   gethostname(hostname, sizeof hostname - 1);
-  ApiServerOptions o = {
-      .data_dir = "/var/lib/coracle",
-      .bind_address = "0.0.0.0",
-      .https_port = 6443,
-      .node_name = hostname,
-      .cluster_cidr = "10.42.0.0/16",
-      .service_cidr = "10.43.0.0/16",
-      .cluster_dns = "10.43.0.10",
-      .cluster_domain = "cluster.local",
-      .write_kubeconfig = "/etc/coracle/coracle.yaml",
-      .store_sync = STORE_SYNC_FULL,
-      .compaction_interval_sec = 300,
-      .watch_cache_events = 8192,
-  };
+  ApiServerOptions o = apiserver_default_options();
+  o.node_name = hostname;
   bool disable_agent = false, disable_scheduler = false, disable_proxy = false, cleanup_on_exit = false;
   const char *pod_log_dir = NULL;  /* the node agent's; NULL = /var/log/pods */
   const char *storage_path = NULL; /* the agent's local-path volumes; NULL = DATA_DIR/storage */

@@ -485,18 +485,14 @@ int main(int argc, char **argv) {
   if (in_process) {
     const char *colon = strrchr(server, ':');
     CHECK(colon, "no port in %s", server);
-    ApiServerOptions o = {.data_dir = data_dir,
-                          .bind_address = "127.0.0.1",
-                          .https_port = atoi(colon + 1),
-                          .node_name = "live",
-                          .cluster_cidr = "10.42.0.0/16",
-                          .service_cidr = "10.43.0.0/16",
-                          .cluster_dns = "10.43.0.10",
-                          .cluster_domain = "cluster.local",
-                          .write_kubeconfig = in_process,
-                          .store_sync = STORE_SYNC_NORMAL,
-                          .compaction_interval_sec = 300,
-                          .watch_cache_events = 1024};
+    ApiServerOptions o = apiserver_default_options();
+    o.data_dir = data_dir;
+    o.bind_address = "127.0.0.1";
+    o.https_port = atoi(colon + 1);
+    o.node_name = "live";
+    o.write_kubeconfig = in_process;
+    o.store_sync = STORE_SYNC_NORMAL;
+    o.watch_cache_events = 1024;
     CHECK_RC(apiserver_start(&o, &s, &e), 0, e);
   }
   Client *c = NULL;

@@ -161,6 +161,55 @@ static void test_prev_is_published_object(void **state) {
   close_fixture(&f);
 }
 
+/* A writer's offered object is published instead of a parse of the stored bytes (the test offers one that
+ * differs from the bytes to tell them apart), without changing the writer's tree; an update's object may
+ * share subtrees with the published one; an offer left by a failed write is withdrawn. */
+static void test_offered_object(void **state) {
+  Fixture f;
+  open_fixture(&f, 64);
+  const char *key = "/registry/pods/default/a";
+  _cleanup_free_ char *val = xstrdup("{\"metadata\":{\"name\":\"a\"},\"v\":1,\"spec\":{\"x\":1}}");
+  _cleanup_json_ json_t *offered =
+      json_pack("{s:{s:s},s:i,s:{s:i}}", "metadata", "name", "a", "v", 100, "spec", "x", 1);
+  watch_cache_offer(f.cache, val, offered);
+  int64_t rev = 0;
+  assert_int_equal(store_create(f.store, key, val, strlen(val), &rev, NULL), 0);
+  watch_cache_withdraw(f.cache, val);
+  CacheObj *o = watch_cache_get(f.cache, key);
+  assert_int_equal(jint(o->obj, "v", 0), 100);
+  assert_non_null(strstr(o->text, "\"v\":100"));
+  assert_non_null(jstr(o->obj, "metadata.resourceVersion"));
+  assert_null(jstr(offered, "metadata.resourceVersion")); /* the writer's tree is left as it was */
+
+  /* An update built from the published object (its spec shared by reference). */
+  _cleanup_free_ char *val2 = xstrdup("{\"metadata\":{\"name\":\"a\"},\"v\":2,\"spec\":{\"x\":1}}");
+  _cleanup_json_ json_t *next = json_pack("{s:{s:s},s:i,s:O}", "metadata", "name", "a", "v", 2, "spec",
+                                          json_object_get(o->obj, "spec"));
+  watch_cache_offer(f.cache, val2, next);
+  assert_int_equal(store_update(f.store, key, val2, strlen(val2), rev, NULL, NULL), 0);
+  watch_cache_withdraw(f.cache, val2);
+  CacheObj *o2 = watch_cache_get(f.cache, key);
+  assert_int_equal(jint(o2->obj, "v", 0), 2);
+  assert_ptr_equal(json_object_get(o2->obj, "spec"), json_object_get(o->obj, "spec"));
+  char rv1[24];
+  snprintf(rv1, sizeof rv1, "%lld", (long long)rev);
+  assert_string_equal(jstr(o->obj, "metadata.resourceVersion"), rv1); /* the old version is untouched */
+
+  /* A write that fails (stale revision) never reaches the hook: the offer is withdrawn, not leaked. */
+  watch_cache_offer(f.cache, val2, next);
+  assert_int_equal(store_update(f.store, key, val2, strlen(val2), rev, NULL, NULL), -ECANCELED);
+  watch_cache_withdraw(f.cache, val2);
+  /* Without an offer the bytes are parsed. */
+  int64_t rev3 = put(&f, key, "a", 3);
+  CacheObj *o3 = watch_cache_get(f.cache, key);
+  assert_int_equal(o3->mod_rev, rev3);
+  assert_int_equal(jint(o3->obj, "v", 0), 3);
+  cache_obj_unref(o);
+  cache_obj_unref(o2);
+  cache_obj_unref(o3);
+  close_fixture(&f);
+}
+
 static void test_replay_older_than_ring(void **state) {
   Fixture f;
   open_fixture(&f, 4);
@@ -241,10 +290,15 @@ static void test_reload_from_store(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_read_your_writes),       cmocka_unit_test(test_list_prefix_and_paging),
-      cmocka_unit_test(test_watch_in_order),         cmocka_unit_test(test_prev_is_published_object),
-      cmocka_unit_test(test_replay_older_than_ring), cmocka_unit_test(test_slow_watcher_falls_behind),
-      cmocka_unit_test(test_compacted_is_gone),      cmocka_unit_test(test_reload_from_store),
+      cmocka_unit_test(test_offered_object),
+      cmocka_unit_test(test_read_your_writes),
+      cmocka_unit_test(test_list_prefix_and_paging),
+      cmocka_unit_test(test_watch_in_order),
+      cmocka_unit_test(test_prev_is_published_object),
+      cmocka_unit_test(test_replay_older_than_ring),
+      cmocka_unit_test(test_slow_watcher_falls_behind),
+      cmocka_unit_test(test_compacted_is_gone),
+      cmocka_unit_test(test_reload_from_store),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
