@@ -233,10 +233,11 @@ static int perform(RegistryClient *c, const char *method, const char *url, const
   default:
     code = -EIO; /* retried by the puller */
     /* A TLS 1.3 server that wants a client certificate asks after the handshake and then drops the
-     * connection: GnuTLS reports a failed send or receive. */
+     * connection: GnuTLS reports a failed send or receive, or (when the close arrives first) a premature
+     * termination, "The TLS connection was non-properly terminated." */
     if (startswith(url, "https://") && !c->tls.cert_file &&
         (strstr(why, "push function") || strstr(why, "pull function") || strstr(why, "alert") ||
-         strstr(why, "certificate")))
+         strstr(why, "certificate") || strstr(why, "non-properly terminated")))
       hint = " (if the registry requires a client certificate, set tls.cert_file and tls.key_file for it in "
              "registries.yaml)";
   }
