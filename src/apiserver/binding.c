@@ -103,7 +103,9 @@ static int bind_pod(ApiServer *s, const ApiResource *r, const char *ns, const ch
     jdel(pod, "metadata.resourceVersion");
     _cleanup_free_ char *text = json_compact(pod);
     Error serr = ERROR_INIT;
+    watch_cache_offer(s->cache, text, pod); /* the commit hook takes pod instead of parsing text */
     int rc = store_update(s->store, key, text, strlen(text), old->mod_rev, NULL, &serr);
+    watch_cache_withdraw(s->cache, text);
     if (rc == -ECANCELED) {
       error_reset(&serr);
       continue;
