@@ -71,3 +71,15 @@ int base64_decode(const char *s, size_t len, uint8_t **ret, size_t *ret_len) {
   *ret_len = n;
   return 0;
 }
+
+char *base64_decode_string(const char *s) {
+  if (!s)
+    return NULL;
+  uint8_t *raw = NULL;
+  size_t n = 0;
+  if (base64_decode(s, strlen(s), &raw, &n) < 0)
+    return NULL;
+  char *r = xstrndup((const char *)raw, n);
+  free(raw);
+  return r;
+}

@@ -47,19 +47,6 @@ bool cmd_client_flag(CmdClientFlags *f, const char *cmd, int c, const char *arg,
   }
 }
 
-/* A base64 "-data" field of the kubeconfig as a NUL-terminated string (PEM). */
-static char *decode_data(const char *b64) {
-  if (!b64)
-    return NULL;
-  uint8_t *raw = NULL;
-  size_t n = 0;
-  if (base64_decode(b64, strlen(b64), &raw, &n) < 0)
-    return NULL;
-  char *s = xstrndup((const char *)raw, n);
-  free(raw);
-  return s;
-}
-
 static char *read_text(const char *path) {
   char *data = NULL;
   size_t n;
@@ -82,13 +69,14 @@ static int client_from_kubeconfig(const char *path, const char *user_agent, Clie
   if (!cluster || !jstr(cluster, "server"))
     return error_set(err, -EINVAL, NULL, "%s: no cluster with a server", path);
   _cleanup_free_ char *ca = jstr(cluster, "certificate-authority-data")
-                                ? decode_data(jstr(cluster, "certificate-authority-data"))
+                                ? base64_decode_string(jstr(cluster, "certificate-authority-data"))
                                 : read_text(jstr(cluster, "certificate-authority"));
   _cleanup_free_ char *cert = jstr(user, "client-certificate-data")
-                                  ? decode_data(jstr(user, "client-certificate-data"))
+                                  ? base64_decode_string(jstr(user, "client-certificate-data"))
                                   : read_text(jstr(user, "client-certificate"));
-  _cleanup_free_ char *key = jstr(user, "client-key-data") ? decode_data(jstr(user, "client-key-data"))
-                                                           : read_text(jstr(user, "client-key"));
+  _cleanup_free_ char *key = jstr(user, "client-key-data")
+                                 ? base64_decode_string(jstr(user, "client-key-data"))
+                                 : read_text(jstr(user, "client-key"));
   ClientConfig cfg = {.server = jstr(cluster, "server"),
                       .ca_pem = ca,
                       .cert_pem = cert,

@@ -69,6 +69,10 @@ static void test_base64(void **state) {
   size_t n;
   assert_int_equal(base64_decode("a$b=", 4, &d, &n), -EINVAL);
   assert_int_equal(base64_decode("a", 1, &d, &n), -EINVAL);
+  _cleanup_free_ char *text = base64_decode_string("LS0tLS1CRUdJTg==");
+  assert_string_equal(text, "-----BEGIN");
+  assert_null(base64_decode_string("a$b="));
+  assert_null(base64_decode_string(NULL));
 }
 
 static void test_buf(void **state) {

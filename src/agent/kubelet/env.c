@@ -269,15 +269,7 @@ static char *object_value(json_t *obj, const char *key, bool secret) {
   const char *s = json_string_value(v);
   if (!s)
     return NULL;
-  if (!decode)
-    return xstrdup(s);
-  uint8_t *dec = NULL;
-  size_t n = 0;
-  if (base64_decode(s, strlen(s), &dec, &n) < 0)
-    return NULL;
-  char *r = xstrndup((const char *)dec, n);
-  free(dec);
-  return r;
+  return decode ? base64_decode_string(s) : xstrdup(s);
 }
 
 static int key_ref(Kubelet *k, const char *ns, json_t *ref, bool secret, char **ret, Error *err) {
