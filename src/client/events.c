@@ -17,6 +17,7 @@
 static const char combined_prefix[] = "(combined from similar events): ";
 
 void client_events_init(ClientEvents *ev) {
+  pthread_mutex_init(&ev->write_lock, NULL);
   pthread_mutex_init(&ev->lock, NULL);
   ev->seen = json_object();
   ev->similar = json_object();
@@ -29,6 +30,7 @@ void client_events_destroy(ClientEvents *ev) {
   json_decref(ev->spam);
   ev->seen = ev->similar = ev->spam = NULL;
   pthread_mutex_destroy(&ev->lock);
+  pthread_mutex_destroy(&ev->write_lock);
 }
 
 void client_event_decision_done(ClientEventDecision *d) {
@@ -36,6 +38,11 @@ void client_event_decision_done(ClientEventDecision *d) {
   free(d->message);
   free(d->repeat_name);
   *d = (ClientEventDecision){0};
+}
+
+/* Time from then to now, 0 when then is later (the caller's clock read before another's). */
+static uint64_t since(uint64_t now, uint64_t then) {
+  return now > then ? now - then : 0;
 }
 
 static const char *s_or_empty(json_t *ev, const char *path) {
@@ -65,7 +72,7 @@ static void aggregate(ClientEvents *ev, const char *objkey, const char *key, jso
       xasprintf("%s|%s|%s|%s", objkey, s_or_empty(event, "reason"), s_or_empty(event, "reportingComponent"),
                 s_or_empty(event, "reportingInstance"));
   json_t *rec = json_object_get(ev->similar, agg);
-  if (!rec || now - (uint64_t)jint(rec, "t", 0) > EVENT_AGGREGATE_USEC) {
+  if (!rec || since(now, (uint64_t)jint(rec, "t", 0)) > EVENT_AGGREGATE_USEC) {
     rec = json_pack("{s:{},s:I}", "keys", "t", (json_int_t)now);
     table_put(ev->similar, agg, rec);
   }
@@ -111,7 +118,7 @@ void client_events_decide(ClientEvents *ev, const char *key, json_t *event, uint
     d->drop = true;
   } else {
     json_t *rec = json_object_get(ev->seen, d->key);
-    if (rec && now - (uint64_t)jint(rec, "t", 0) < EVENT_DEDUP_USEC) {
+    if (rec && since(now, (uint64_t)jint(rec, "t", 0)) < EVENT_DEDUP_USEC) {
       d->repeat_name = xstrdup(jstr(rec, "name"));
       d->count = jint(rec, "count", 1) + 1;
       json_object_set_new(rec, "count", json_integer(d->count));
@@ -127,7 +134,7 @@ void client_events_remember(ClientEvents *ev, const char *key, const char *name,
   pthread_mutex_unlock(&ev->lock);
 }
 
-int client_events_record(ClientEvents *ev, Client *c, const char *key, const char *object, json_t *event,
+static int record_locked(ClientEvents *ev, Client *c, const char *key, const char *object, json_t *event,
                          Error *err) {
   uint64_t now = now_monotonic_usec();
   _cleanup_(client_event_decision_done) ClientEventDecision d = {0};
@@ -157,4 +164,12 @@ int client_events_record(ClientEvents *ev, Client *c, const char *key, const cha
     return rc;
   client_events_remember(ev, d.key, evname, now);
   return 0;
+}
+
+int client_events_record(ClientEvents *ev, Client *c, const char *key, const char *object, json_t *event,
+                         Error *err) {
+  pthread_mutex_lock(&ev->write_lock);
+  int rc = record_locked(ev, c, key, object, event, err);
+  pthread_mutex_unlock(&ev->write_lock);
+  return rc;
 }

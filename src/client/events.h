@@ -10,7 +10,9 @@
  *     one more every five minutes (a token bucket per source + involved object + type); the rest are
  *     dropped.
  * Best effort: the callers log a failure at debug and forget it.
- * Threads: a ClientEvents is shared by any number of threads; its lock guards the three tables. */
+ * Threads: a ClientEvents is shared by any number of threads; its lock guards the three tables, and
+ * client_events_record writes one event at a time (decision and write together), so that concurrent
+ * callers neither create an Event twice nor apply count patches out of order. */
 #pragma once
 
 #include <jansson.h>
@@ -21,6 +23,7 @@
 #include "client/client.h"
 
 typedef struct ClientEvents {
+  pthread_mutex_t write_lock; /* one event written at a time, as client-go's broadcaster sends them */
   pthread_mutex_t lock;
   json_t *seen;    /* key → {"name", "count", "t": monotonic usec}; cleared when it holds 4096 */
   json_t *similar; /* aggregate key → {"keys": {key: true}, "t"}; cleared likewise */

@@ -186,6 +186,31 @@ def test_deployment_creates_replicaset_and_pods(cluster):
     assert "ScalingReplicaSet" in out and "NewReplicaSetAvailable" in out, out
 
 
+def test_events_of_one_object_are_correlated(cluster):
+    """client-go's event correlator, as `kubectl get events` shows it after a ReplicaSet creates 30 pods: nine
+    "Created pod" events of their own, the rest combined into one "(combined from similar events)" Event whose
+    count grows, and no more than 25 in all (the spam filter's burst per source and object)."""
+    ns = new_ns(cluster)
+    cluster.kubectl("-n", ns, "create", "deployment", "many", "--image=nginx", "--replicas=30")
+
+    def created_events():
+        evs = [e for e in cluster.kubectl_json("-n", ns, "get", "events")["items"]
+               if e["involvedObject"]["kind"] == "ReplicaSet" and e["reason"] == "SuccessfulCreate"]
+        return evs if sum(e.get("count", 1) for e in evs) >= 25 else None
+    wait_for(created_events, timeout=60, what="25 SuccessfulCreate events")
+    wait_for(lambda: len(api(cluster, "GET", "/api/v1/namespaces/%s/pods" % ns)["items"]) == 30, timeout=60,
+             what="all 30 pods created")
+    time.sleep(1)
+    evs = created_events()
+    assert evs, cluster.kubectl("-n", ns, "get", "events").stdout
+    single = [e for e in evs if not e["message"].startswith("(combined from similar events): ")]
+    combined = [e for e in evs if e["message"].startswith("(combined from similar events): Created pod: many-")]
+    assert len(single) == 9 and all(e["count"] == 1 and e["message"].startswith("Created pod: many-")
+                                    for e in single), single
+    assert len(single) + len(combined) == len(evs), evs
+    assert len(combined) == 1 and combined[0]["count"] == 16, combined
+
+
 def test_scale_and_self_heal(cluster):
     ns = new_ns(cluster)
     cluster.kubectl("-n", ns, "create", "deployment", "web", "--image=nginx", "--replicas=3")
