@@ -173,10 +173,19 @@ def test_informer_sees_changes_in_order(fresh_cluster, live_procs):
     _, before = p.expect(lambda l: l == "synced", what="synced")
     assert before == ["add pre %s" % rv_pre]
 
-    rv1 = put_cm(c, "inf", "a", "1")
-    rv2 = put_cm(c, "inf", "a", "2")
-    delete_cm(c, "inf", "a")
-    rv3 = put_cm(c, "inf", "b", "3")
+    check_changes_in_order(c, p, "inf")
+    p.send("dump")
+    line, _ = p.expect(lambda l: l.startswith("cache"), what="dump")
+    assert line == "cache b=3 pre=0"
+    check_prompt_stop(p)
+
+
+def check_changes_in_order(c, p, ns):
+    """Add, update, delete of a and add of b in ns, seen by test-client-live's informer mode in order."""
+    rv1 = put_cm(c, ns, "a", "1")
+    rv2 = put_cm(c, ns, "a", "2")
+    delete_cm(c, ns, "a")
+    rv3 = put_cm(c, ns, "b", "3")
     line, skipped = p.expect(lambda l: l.startswith("add b"), what="add b")
     got = skipped + [line]
     assert got[0] == "add a %s" % rv1
@@ -186,9 +195,9 @@ def test_informer_sees_changes_in_order(fresh_cluster, live_procs):
     assert got[3] == "add b %s" % rv3
     assert len(got) == 4, got
 
-    p.send("dump")
-    line, _ = p.expect(lambda l: l.startswith("cache"), what="dump")
-    assert line == "cache b=3 pre=0"
+
+def check_prompt_stop(p):
+    """The informer stops within 100 ms of being asked."""
     p.send("quit")
     line, _ = p.expect(lambda l: l.startswith("stopped"), what="stopped")
     assert int(line.split("ms=")[1]) < 100, line
@@ -230,10 +239,7 @@ def test_informer_survives_restart(fresh_cluster, live_procs):
     line, _ = p.expect(lambda l: l.startswith("cache"), what="dump")
     assert line == "cache y=2 z=3"
     assert rv_y != rv_y2
-    p.send("quit")
-    line, _ = p.expect(lambda l: l.startswith("stopped"), what="stopped")
-    assert int(line.split("ms=")[1]) < 100, line
-    p.finish()
+    check_prompt_stop(p)
 
 
 def test_watch_and_continue_gone_after_compaction(cluster, live_procs):
@@ -325,24 +331,14 @@ def test_informer_in_process(inproc, live_procs):
     c = inproc
     p = start_inproc(live_procs, c, "informer", "default")
     p.expect(lambda l: l == "synced", what="synced")
-    rv1 = put_cm(c, "default", "a", "1")
-    rv2 = put_cm(c, "default", "a", "2")
-    delete_cm(c, "default", "a")
-    rv3 = put_cm(c, "default", "b", "3")
-    line, skipped = p.expect(lambda l: l.startswith("add b"), what="add b")
-    got = skipped + [line]
-    assert got[:2] == ["add a %s" % rv1, "update a %s %s" % (rv1, rv2)], got
-    assert got[2].startswith("delete a ") and got[3] == "add b %s" % rv3 and len(got) == 4, got
+    check_changes_in_order(c, p, "default")
     p.send("dump")
     line, _ = p.expect(lambda l: l.startswith("cache"), what="dump")
     assert line == "cache b=3"
     # An idle in-process watch blocks in the watch cache; the informer's cancel must wake it at once
     # (not at the next 1 s poll).
     time.sleep(1.5)
-    p.send("quit")
-    line, _ = p.expect(lambda l: l.startswith("stopped"), what="stopped")
-    assert int(line.split("ms=")[1]) < 100, line
-    p.finish()
+    check_prompt_stop(p)
 
 
 def test_controller_in_process(inproc, live_procs):

@@ -164,6 +164,17 @@ static void test_prev_is_published_object(void **state) {
 /* A writer's offered object is published instead of a parse of the stored bytes (the test offers one that
  * differs from the bytes to tell them apart), without changing the writer's tree; an update's object may
  * share subtrees with the published one; an offer left by a failed write is withdrawn. */
+/* A create (expected_rev 0) or update of key to val with obj offered, as the registry writes; returns the
+ * store's result. */
+static int offered_write(Fixture *f, const char *key, const char *val, json_t *obj, int64_t expected_rev,
+                         int64_t *ret_rev) {
+  watch_cache_offer(f->cache, val, obj);
+  int rc = expected_rev ? store_update(f->store, key, val, strlen(val), expected_rev, ret_rev, NULL)
+                        : store_create(f->store, key, val, strlen(val), ret_rev, NULL);
+  watch_cache_withdraw(f->cache, val);
+  return rc;
+}
+
 static void test_offered_object(void **state) {
   Fixture f;
   open_fixture(&f, 64);
@@ -171,10 +182,8 @@ static void test_offered_object(void **state) {
   _cleanup_free_ char *val = xstrdup("{\"metadata\":{\"name\":\"a\"},\"v\":1,\"spec\":{\"x\":1}}");
   _cleanup_json_ json_t *offered =
       json_pack("{s:{s:s},s:i,s:{s:i}}", "metadata", "name", "a", "v", 100, "spec", "x", 1);
-  watch_cache_offer(f.cache, val, offered);
   int64_t rev = 0;
-  assert_int_equal(store_create(f.store, key, val, strlen(val), &rev, NULL), 0);
-  watch_cache_withdraw(f.cache, val);
+  assert_int_equal(offered_write(&f, key, val, offered, 0, &rev), 0);
   CacheObj *o = watch_cache_get(f.cache, key);
   assert_int_equal(jint(o->obj, "v", 0), 100);
   assert_non_null(strstr(o->text, "\"v\":100"));
@@ -185,9 +194,7 @@ static void test_offered_object(void **state) {
   _cleanup_free_ char *val2 = xstrdup("{\"metadata\":{\"name\":\"a\"},\"v\":2,\"spec\":{\"x\":1}}");
   _cleanup_json_ json_t *next = json_pack("{s:{s:s},s:i,s:O}", "metadata", "name", "a", "v", 2, "spec",
                                           json_object_get(o->obj, "spec"));
-  watch_cache_offer(f.cache, val2, next);
-  assert_int_equal(store_update(f.store, key, val2, strlen(val2), rev, NULL, NULL), 0);
-  watch_cache_withdraw(f.cache, val2);
+  assert_int_equal(offered_write(&f, key, val2, next, rev, NULL), 0);
   CacheObj *o2 = watch_cache_get(f.cache, key);
   assert_int_equal(jint(o2->obj, "v", 0), 2);
   assert_ptr_equal(json_object_get(o2->obj, "spec"), json_object_get(o->obj, "spec"));
@@ -196,9 +203,7 @@ static void test_offered_object(void **state) {
   assert_string_equal(jstr(o->obj, "metadata.resourceVersion"), rv1); /* the old version is untouched */
 
   /* A write that fails (stale revision) never reaches the hook: the offer is withdrawn, not leaked. */
-  watch_cache_offer(f.cache, val2, next);
-  assert_int_equal(store_update(f.store, key, val2, strlen(val2), rev, NULL, NULL), -ECANCELED);
-  watch_cache_withdraw(f.cache, val2);
+  assert_int_equal(offered_write(&f, key, val2, next, rev, NULL), -ECANCELED);
   /* Without an offer the bytes are parsed. */
   int64_t rev3 = put(&f, key, "a", 3);
   CacheObj *o3 = watch_cache_get(f.cache, key);
