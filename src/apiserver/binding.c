@@ -43,6 +43,27 @@ static void set_scheduled_condition(json_t *pod) {
                                          "lastProbeTime", "lastTransitionTime", ts));
 }
 
+/* The pod to write for a binding: old's tree with fresh copies of only what the binding changes (the top
+ * level, metadata and its annotations, spec, status and its conditions); the rest — containers, volumes —
+ * stays shared with the published object, which is immutable, instead of being copied whole. */
+static json_t *pod_for_binding(json_t *old) {
+  json_t *pod = json_copy(old);
+  static const char *const fresh[] = {"metadata", "spec", "status"};
+  for (size_t i = 0; i < ELEMENTSOF(fresh); i++) {
+    json_t *v = json_object_get(pod, fresh[i]);
+    json_object_set_new(pod, fresh[i], json_is_object(v) ? json_copy(v) : json_object());
+  }
+  json_t *meta = json_object_get(pod, "metadata");
+  json_t *ann = json_object_get(meta, "annotations");
+  if (json_is_object(ann))
+    json_object_set_new(meta, "annotations", json_copy(ann));
+  json_t *st = json_object_get(pod, "status");
+  json_t *conds = json_object_get(st, "conditions");
+  if (json_is_array(conds))
+    json_object_set_new(st, "conditions", json_deep_copy(conds));
+  return pod;
+}
+
 /* Validates the Binding as ValidatePodBinding does. */
 static int check_binding(const ApiResource *pods, const char *name, json_t *b, Error *err) {
   if (!json_is_object(b))
@@ -94,7 +115,7 @@ static int bind_pod(ApiServer *s, const ApiResource *r, const char *ns, const ch
     }
     if (dry_run)
       return 0;
-    _cleanup_json_ json_t *pod = json_deep_copy(old->obj);
+    _cleanup_json_ json_t *pod = pod_for_binding(old->obj);
     json_object_set_new(jobj(pod, "spec"), "nodeName", json_string(node));
     if (json_is_object(annotations) && json_object_size(annotations))
       json_object_update(jobj(pod, "metadata.annotations"), annotations);

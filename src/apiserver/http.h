@@ -29,6 +29,11 @@ typedef struct HttpRequest {
   /* An in-process transport has no socket: a stream asks cancelled(cancel_arg) instead (NULL otherwise). */
   bool (*cancelled)(void *cancel_arg);
   void *cancel_arg;
+  /* An in-process transport whose client takes a watch's events as objects: a watch in the storage version
+   * hands each event's object here (shared, never to be modified) instead of writing its bytes; a negative
+   * return ends the stream. NULL otherwise. */
+  int (*on_watch_event)(void *arg, const char *type, json_t *obj);
+  void *watch_event_arg;
   PkiIdentity identity;
   bool authenticated;
 } HttpRequest;

@@ -173,6 +173,13 @@ static void set_now(json_t *meta, const char *field) {
 }
 
 /* Objects are stored without resourceVersion (the store's revision is the truth). */
+/* For a write whose obj is offered to the watch cache: the revision is the store's to set, so obj loses its
+ * resourceVersion for good and the cache splices the new one into value instead of serialising obj again. */
+static char *encode_offered(json_t *obj) {
+  json_object_del(jobj(obj, "metadata"), "resourceVersion");
+  return json_compact(obj);
+}
+
 static char *encode_for_store(json_t *obj) {
   json_t *meta = jpath(obj, "metadata");
   json_t *rv = json_object_get(meta, "resourceVersion");
@@ -281,7 +288,7 @@ static int create_stored(ApiServer *s, const ApiResource *r, const char *ns, jso
     *ret = dry_run_obj(key, obj, watch_cache_revision(s->cache));
     return 0;
   }
-  _cleanup_free_ char *text = encode_for_store(obj);
+  _cleanup_free_ char *text = encode_offered(obj);
   Error serr = ERROR_INIT;
   watch_cache_offer(s->cache, text, obj);
   rc = store_create(s->store, key, text, strlen(text), NULL, &serr);
@@ -399,7 +406,7 @@ static int write_update(ApiServer *s, const ApiResource *r, const char *key, con
     *ret = cache_obj_ref(old);
     return 0;
   }
-  _cleanup_free_ char *text = encode_for_store(obj);
+  _cleanup_free_ char *text = encode_offered(obj);
   Error serr = ERROR_INIT;
   int rc;
   if (ready_to_vanish(obj) && !streq(r->resource, "namespaces")) {

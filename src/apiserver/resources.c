@@ -490,6 +490,12 @@ typedef struct WatchStream {
   bool sent_columns;
   bool initial_bookmark; /* sendInitialEvents: a bookmark marks the end of the initial state */
   int64_t initial_rev;
+  /* In-process client taking events as objects (HttpRequest.on_watch_event): nothing is written to pending;
+   * direct_rc is the callback's refusal, which ends the stream. */
+  int (*direct)(void *arg, const char *type, json_t *obj);
+  void *direct_arg;
+  int direct_rc;
+  bool gone_first; /* the revision asked for is compacted: the stream is one 410 ERROR event */
 } WatchStream;
 
 static void watch_stream_free(void *state) {
@@ -501,7 +507,22 @@ static void watch_stream_free(void *state) {
   free(w);
 }
 
+/* Hands an event's object to the in-process client; its refusal ends the stream. */
+static void emit_direct(WatchStream *w, const char *type, json_t *obj) {
+  if (w->direct_rc < 0)
+    return;
+  int rc = w->direct(w->direct_arg, type, obj);
+  if (rc < 0) {
+    w->direct_rc = rc;
+    w->ended = true;
+  }
+}
+
 static void emit_event(WatchStream *w, const char *type, CacheObj *co) {
+  if (w->direct) {
+    emit_direct(w, type, co->obj);
+    return;
+  }
   if (!w->table && api_resource_storage(w->res) == w->res) {
     /* The object as stored is the answer: its compact text is kept with it, spliced in rather than
      * serialized again for every watcher. */
@@ -539,17 +560,31 @@ static void emit_event(WatchStream *w, const char *type, CacheObj *co) {
 static void emit_bookmark(WatchStream *w, int64_t rev) {
   char gv[128];
   api_resource_group_version(w->res, gv, sizeof gv);
+  w->last_bookmark_usec = now_monotonic_usec();
+  if (w->direct) {
+    char rv[24];
+    snprintf(rv, sizeof rv, "%lld", (long long)rev);
+    _cleanup_json_ json_t *obj =
+        json_pack("{s:s,s:s,s:{s:s,s:{s:s}}}", "kind", w->res->kind, "apiVersion", gv, "metadata",
+                  "resourceVersion", rv, "annotations", "k8s.io/initial-events-end", "true");
+    emit_direct(w, "BOOKMARK", obj);
+    return;
+  }
   buf_printf(&w->pending,
              "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{"
              "\"resourceVersion\":"
              "\"%lld\",\"annotations\":{\"k8s.io/initial-events-end\":\"true\"}}}}\n",
              w->res->kind, gv, (long long)rev);
-  w->last_bookmark_usec = now_monotonic_usec();
 }
 
 static void emit_gone(WatchStream *w) {
   _cleanup_error_ Error e = ERROR_INIT;
   error_setk(&e, -ENODATA, 410, "Expired", "too old resource version");
+  if (w->direct) {
+    _cleanup_json_ json_t *st = status_from_error(&e, NULL, NULL);
+    emit_direct(w, "ERROR", st);
+    return;
+  }
   json_t *ev = json_pack("{s:s,s:o}", "type", "ERROR", "object", status_from_error(&e, NULL, NULL));
   char *text = json_compact(ev);
   buf_puts(&w->pending, text);
@@ -606,6 +641,12 @@ static ssize_t watch_fill(void *state, char *buf, size_t max) {
         w->pending_off = 0;
       }
       return (ssize_t)n;
+    }
+    if (w->gone_first) {
+      w->gone_first = false;
+      emit_gone(w);
+      w->ended = true;
+      continue;
     }
     if (w->ended || atomic_load(&w->server->stopping))
       return -1;
@@ -668,6 +709,10 @@ static void handle_watch(ApiServer *s, HttpRequest *req, HttpResponse *resp, con
   w->table = resources_wants_table(req);
   w->include = http_query(req, "includeObject");
   w->bookmarks = http_query_bool(req, "allowWatchBookmarks");
+  if (req->on_watch_event && !w->table && api_resource_storage(t->res) == t->res) {
+    w->direct = req->on_watch_event;
+    w->direct_arg = req->watch_event_arg;
+  }
   w->last_bookmark_usec = now_monotonic_usec();
   if (list_filter_init(req, t->res, &w->filter, &e) < 0) {
     free(w);
@@ -715,8 +760,7 @@ static void handle_watch(ApiServer *s, HttpRequest *req, HttpResponse *resp, con
   int rc = watch_cache_watch(s->cache, prefix, from, &w->watcher, &e);
   if (rc == -ENODATA) {
     /* Kubernetes answers 200 and sends a 410 ERROR event as the first event of the stream. */
-    emit_gone(w);
-    w->ended = true;
+    w->gone_first = true;
   } else if (rc < 0) {
     watch_stream_free(w);
     respond_error(resp, &e, t->res, NULL);

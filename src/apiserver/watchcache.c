@@ -8,9 +8,11 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "api/jsonutil.h"
+#include "base/buf.h"
 #include "base/log.h"
 
 CacheObj *cache_obj_ref(CacheObj *o) {
@@ -19,39 +21,115 @@ CacheObj *cache_obj_ref(CacheObj *o) {
   return o;
 }
 
+/* CORACLE_VERIFY_CACHE=1 (the end-to-end tests): every object is checked against its text when it is
+ * freed, so that a reader that modified a published object — the in-process informers share them — ends the
+ * server instead of going unnoticed. */
+static atomic_bool verify_immutable;
+
+static void verify_unchanged(const CacheObj *o) {
+  _cleanup_free_ char *now = json_compact(o->obj);
+  if (!streq(now, o->text)) {
+    log_error("watchcache", "key=%s was modified after publication: was %s now %s", o->key, o->text, now);
+    abort();
+  }
+}
+
 void cache_obj_unref(CacheObj *o) {
   if (!o)
     return;
   if (atomic_fetch_sub_explicit(&o->refs, 1, memory_order_acq_rel) != 1)
     return;
+  if (atomic_load_explicit(&verify_immutable, memory_order_relaxed))
+    verify_unchanged(o);
   free(o->key);
   json_decref(o->obj);
   free(o->text);
   free(o);
 }
 
-/* Builds the CacheObj from a parsed object (taken: the caller's reference) with resourceVersion set. */
-static CacheObj *cache_obj_from(const char *key, json_t *obj, int64_t mod_rev, int64_t create_rev) {
+/* Skips the JSON string starting at t[i] == '"'; returns the index after its closing quote, or len. */
+static size_t skip_string(const char *t, size_t len, size_t i) {
+  for (i++; i < len; i++) {
+    if (t[i] == '\\')
+      i++;
+    else if (t[i] == '"')
+      return i + 1;
+  }
+  return len;
+}
+
+/* In the JSON text of an object, the offset of the '}' that closes the top-level "metadata" object, or 0
+ * when there is none. Strings are skipped whole, so braces inside them do not count. */
+static size_t metadata_end(const char *t, size_t len) {
+  static const char key[] = "\"metadata\"";
+  int depth = 0;
+  size_t meta_start = 0; /* offset of metadata's '{' once found */
+  for (size_t i = 0; i < len;) {
+    char ch = t[i];
+    if (ch == '"') {
+      size_t end = skip_string(t, len, i);
+      if (depth == 1 && !meta_start && end - i == sizeof key - 1 && memcmp(t + i, key, end - i) == 0) {
+        size_t j = end;
+        while (j < len && (t[j] == ' ' || t[j] == ':' || t[j] == '\n' || t[j] == '\t' || t[j] == '\r'))
+          j++;
+        if (j < len && t[j] == '{')
+          meta_start = j;
+        else
+          return 0;
+      }
+      i = end;
+      continue;
+    }
+    if (ch == '{' || ch == '[') {
+      depth++;
+    } else if (ch == '}' || ch == ']') {
+      depth--;
+      if (depth == 1 && meta_start && ch == '}')
+        return i;
+    }
+    i++;
+  }
+  return 0;
+}
+
+/* Builds the CacheObj from a parsed object (taken: the caller's reference) with resourceVersion set. When
+ * compact is given it is json_compact(obj) made while obj's metadata had no resourceVersion: the cached
+ * text is then that text with the resourceVersion put at the end of metadata, where json_object_set_new
+ * puts a new key, instead of a second serialisation. */
+static CacheObj *cache_obj_from(const char *key, json_t *obj, const char *compact, size_t compact_len,
+                                int64_t mod_rev, int64_t create_rev) {
   if (!json_is_object(obj)) {
     json_decref(obj);
     return NULL;
   }
   char rv[24];
   snprintf(rv, sizeof rv, "%lld", (long long)mod_rev);
-  json_object_set_new(jobj(obj, "metadata"), "resourceVersion", json_string(rv));
+  json_t *meta = jobj(obj, "metadata");
+  size_t at = compact && !json_object_get(meta, "resourceVersion") ? metadata_end(compact, compact_len) : 0;
+  json_object_set_new(meta, "resourceVersion", json_string(rv));
   CacheObj *o = xzalloc(sizeof *o);
   atomic_init(&o->refs, 1);
   o->key = xstrdup(key);
   o->obj = obj;
-  o->text = json_compact(obj);
-  o->len = strlen(o->text);
+  if (at) {
+    Buf b = BUF_INIT;
+    buf_reserve(&b, compact_len + 48);
+    buf_append(&b, compact, at);
+    buf_printf(&b, "%s\"resourceVersion\":\"%s\"", compact[at - 1] == '{' ? "" : ",", rv);
+    buf_append(&b, compact + at, compact_len - at);
+    o->len = b.len;
+    o->text = buf_steal(&b, NULL);
+  } else {
+    o->text = json_compact(obj);
+    o->len = strlen(o->text);
+  }
   o->mod_rev = mod_rev;
   o->create_rev = create_rev;
   return o;
 }
 
 CacheObj *cache_obj_new(const char *key, const char *value, size_t len, int64_t mod_rev, int64_t create_rev) {
-  return cache_obj_from(key, json_loadb(value, len, 0, NULL), mod_rev, create_rev);
+  return cache_obj_from(key, json_loadb(value, len, 0, NULL), NULL, 0, mod_rev, create_rev);
 }
 
 const char *watch_event_type_to_string(WatchEventType t) {
@@ -193,7 +271,8 @@ static CacheObj *cache_obj_for_write(WatchCache *c, const StoreEvent *sev) {
     return NULL;
   json_t *meta = json_object_get(top, "metadata");
   json_object_set_new(top, "metadata", meta ? json_copy(meta) : json_object());
-  return cache_obj_from(sev->key, top, sev->rev, sev->create_rev);
+  /* value is json_compact(offered) (watch_cache_offer's contract). */
+  return cache_obj_from(sev->key, top, meta ? sev->value : NULL, sev->len, sev->rev, sev->create_rev);
 }
 
 static int event_from_store(WatchCache *c, const StoreEvent *sev, WatchEvent *ret) {
@@ -336,6 +415,9 @@ static int on_commit(const StoreEvent *sev, void *userdata) {
 }
 
 int watch_cache_new(Store *store, size_t ring_size, WatchCache **ret, Error *err) {
+  const char *verify = getenv("CORACLE_VERIFY_CACHE");
+  if (verify && streq(verify, "1"))
+    atomic_store(&verify_immutable, true);
   WatchCache *c = xzalloc(sizeof *c);
   c->store = store;
   pthread_mutex_init(&c->lock, NULL);

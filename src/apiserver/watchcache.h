@@ -76,8 +76,10 @@ void watch_cache_list_free(CacheObj **objs, size_t n);
 size_t watch_cache_count(WatchCache *c, const char *prefix);
 
 /* Saves the commit hook a parse: the writer of value (the very buffer it is about to hand store_create or
- * store_update) offers obj, the object value encodes (its metadata.resourceVersion aside); the hook of
- * that write takes it instead of parsing value. The writer must not change obj afterwards and withdraws
+ * store_update) offers obj, the object value encodes: value must be json_compact(obj) byte for byte, but for
+ * a metadata.resourceVersion that obj may have and value lacks. The hook of that write takes obj instead of
+ * parsing value; when obj has no resourceVersion the cached text is value with the revision spliced into
+ * metadata, not a second serialisation. The writer must not change obj afterwards and withdraws
  * the offer once the store call returned, taken or not (a failed write leaves it). At most 64 offers are
  * held; beyond that an offer is ignored and the value parsed. */
 void watch_cache_offer(WatchCache *c, const char *value, json_t *obj);

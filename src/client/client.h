@@ -158,8 +158,8 @@ const char *client_watch_event_type_to_string(ClientWatchEventType t);
 ClientWatchEventType client_watch_event_type_from_string(const char *s);
 
 /* Called from the watching thread for every event, in the server's order. object is borrowed: incref it to
- * keep it, and treat it as immutable once shared. A negative return stops the watch and is returned by
- * client_watch. */
+ * keep it, and never modify it (over the in-process transport it is the API server's own cached object,
+ * read by other threads). A negative return stops the watch and is returned by client_watch. */
 typedef int (*ClientWatchFn)(ClientWatchEventType type, json_t *object, void *userdata);
 
 typedef struct ClientWatchOptions {

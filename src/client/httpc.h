@@ -173,6 +173,12 @@ typedef int (*HttpcBodyFn)(const HttpcResponse *resp, const char *data, size_t l
 /* Called once with the final answer's status and headers, before any of its body (a relay can answer its
  * own client at once). A negative return stops the request like HttpcBodyFn's. */
 typedef int (*HttpcHeadFn)(const HttpcResponse *resp, void *userdata);
+/* A watch event handed over as an object instead of bytes, by an in-process transport that holds it parsed
+ * (httpc itself never calls it): type is "ADDED", "MODIFIED", "DELETED", "BOOKMARK" or "ERROR"; obj is
+ * borrowed and shared with the server, so immutable (incref to keep it, never modify it). A negative
+ * return stops the request like HttpcBodyFn's. */
+typedef struct json_t json_t;
+typedef int (*HttpcEventFn)(const HttpcResponse *resp, const char *type, json_t *obj, void *userdata);
 
 typedef struct HttpcRequest {
   const char *method;         /* default "GET" */
@@ -186,6 +192,7 @@ typedef struct HttpcRequest {
   size_t max_body;          /* buffered bodies only; 0 = 64 MiB */
   HttpcBodyFn on_body;      /* stream the final body here instead of buffering it */
   HttpcHeadFn on_head;      /* optional: the final answer's head, before its body */
+  HttpcEventFn on_event;    /* optional, with on_body: a watch's events as objects where the transport can */
   void *userdata;
   HttpcCancel *cancel;    /* optional */
   const int *cancel_flag; /* optional: non-zero = cancel, polled every 200 ms */

@@ -1,7 +1,9 @@
 /* Watches: one long-lived GET ?watch=1 per call, streamed through the HTTP engine's body callback that cuts
  * the answer into newline-delimited events (whatever the TCP/TLS chunking) and hands each to the caller's
- * function from the calling thread. Stopping from another thread goes through a ClientCancel, whose
- * eventfd the engine polls with the socket. */
+ * function from the calling thread. Over the in-process transport the events arrive as objects instead
+ * (HttpcRequest.on_event): the API server's immutable ones, which the caller must not modify either way.
+ * Stopping from another thread goes through a ClientCancel, whose eventfd the engine polls with the socket.
+ */
 #include <errno.h>
 
 #include "api/jsonutil.h"
@@ -125,6 +127,19 @@ static int watch_line(const char *line, size_t len, void *userdata) {
   return rc;
 }
 
+/* The in-process transport's short cut: the event already parsed (the server's own immutable object). */
+static int watch_object(const HttpcResponse *resp, const char *type, json_t *obj, void *userdata) {
+  WatchState *w = userdata;
+  w->http = resp->status;
+  ClientWatchEventType t = client_watch_event_type_from_string(type);
+  int rc = t == CLIENT_WATCH_INVALID
+               ? error_set(w->err, -EBADMSG, NULL, "watch event of unknown type \"%s\"", type ? type : "")
+               : (w->events++, w->fn(t, obj, w->userdata));
+  if (rc < 0)
+    w->stop_rc = rc;
+  return rc < 0 ? rc : 0;
+}
+
 static int watch_body(const HttpcResponse *resp, const char *data, size_t n, void *userdata) {
   WatchState *w = userdata;
   w->http = resp->status;
@@ -176,6 +191,7 @@ int client_watch(Client *c, const ApiResource *r, const char *ns, const ClientWa
       .timeout_ms = opts->timeout_sec ? (opts->timeout_sec + WATCH_TIMEOUT_SLACK_SEC) * 1000u : 0,
       .idle_timeout_ms = opts->allow_bookmarks ? WATCH_SILENCE_SEC * 1000u : 0,
       .on_body = watch_body,
+      .on_event = watch_object,
       .userdata = &w,
       .cancel = client_cancel_httpc(opts->cancel),
   };

@@ -26,8 +26,9 @@ import imagetools as it
 CORACLE_BIN = os.environ.get("CORACLE_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "coracle")
 KUBECTL = os.environ.get("KUBECTL", "/usr/bin/kubectl")
+# (the last: CORACLE_VERIFY_CACHE found a published object changed by a reader)
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
-                   "SUMMARY: UndefinedBehaviorSanitizer")
+                   "SUMMARY: UndefinedBehaviorSanitizer", "was modified after publication")
 CLONE_NEWNET = 0x40000000
 
 
@@ -64,6 +65,7 @@ class Cluster:
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
         env.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
+        env.setdefault("CORACLE_VERIFY_CACHE", "1")  # a published object modified by a reader aborts
         self.proc = subprocess.Popen(
             [CORACLE_BIN, "server", "--data-dir", self.data_dir, "--write-kubeconfig", self.kubeconfig,
              "--https-listen-port", str(self.port), "--bind-address", "127.0.0.1", "--node-name", "e2e-node"]
