@@ -11,28 +11,24 @@
  * --server-pid it includes the server's VmRSS and where the CPU went (server, this client, anything else on
  * the machine), so that a run disturbed by other work can be recognised. The client shares the machine with
  * the server, so it does as little as it can per request: responses are parsed only as far as HTTP framing
- * needs (status, Content-Length, chunked) and bodies are never decoded. */
-#include <arpa/inet.h>
+ * needs (status, Content-Length, chunked) and bodies are never decoded (bench/benchconn.c, the HTTPS client
+ * it shares with bench-scheduler-load). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <gnutls/gnutls.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "base/buf.h"
 #include "base/util.h"
+#include "benchconn.h"
 
-#define HEAD_MAX (64 * 1024)
 #define WATCH_ROUND_TIMEOUT_USEC (10u * 1000000u)
-#define IO_TIMEOUT_SEC 30
+#define PROG "bench-apiserver"
 #define MAX_THREADS 256
 #define MAX_WATCHERS 20000
 #define MAX_ROUNDS 100
@@ -53,8 +49,6 @@ typedef struct Options {
   Mode mode;
   const char *host;
   int port;
-  const char *ca_file;
-  char *token;
   const char *ns;
   const char *name;   /* get: the object */
   const char *prefix; /* create, populate, watch: names are PREFIX-... */
@@ -82,263 +76,8 @@ static Options opt = {
     .rounds = 5,
     .value_size = 128,
 };
-static gnutls_certificate_credentials_t creds;
-static char *value_text; /* the ConfigMap payload, value_size bytes */
-
-/* ---- one HTTPS connection ---- */
-
-typedef struct Conn {
-  int fd;
-  gnutls_session_t tls;
-  Buf in; /* received bytes; the unconsumed ones start at in.data + off */
-  size_t off;
-} Conn;
-
-static void conn_close(Conn *c) {
-  if (c->tls)
-    gnutls_deinit(c->tls);
-  if (c->fd >= 0)
-    close(c->fd);
-  buf_free(&c->in);
-  *c = (Conn){.fd = -1};
-}
-
-/* Connects and completes the TLS handshake, verifying the server against the cluster CA. Blocking I/O with
- * a timeout so that a stuck server fails the run instead of hanging it. */
-static int conn_open(Conn *c) {
-  *c = (Conn){.fd = -1};
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)opt.port)};
-  if (inet_pton(AF_INET, opt.host, &sa.sin_addr) != 1)
-    return -EINVAL;
-  c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (c->fd < 0)
-    return -errno;
-  /* Requests are single writes; Nagle would only add delay between a request and its answer. */
-  int one = 1;
-  setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  struct timeval tv = {.tv_sec = IO_TIMEOUT_SEC};
-  setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  if (connect(c->fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-    int r = -errno;
-    conn_close(c);
-    return r;
-  }
-  /* Parsers search the receive buffer before the first read: give it storage now. */
-  buf_reserve(&c->in, 32768);
-  gnutls_init(&c->tls, GNUTLS_CLIENT);
-  gnutls_set_default_priority(c->tls);
-  gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, creds);
-  gnutls_session_set_verify_cert(c->tls, opt.host, 0);
-  gnutls_transport_set_int(c->tls, c->fd);
-  int r = GNUTLS_E_AGAIN;
-  for (int i = 0; i < 100 && r < 0 && !gnutls_error_is_fatal(r); i++)
-    r = gnutls_handshake(c->tls);
-  if (r < 0) {
-    fprintf(stderr, "bench-apiserver: TLS handshake: %s\n", gnutls_strerror(r));
-    conn_close(c);
-    return -EPROTO;
-  }
-  return 0;
-}
-
-static int conn_send(Conn *c, const char *data, size_t len) {
-  size_t done = 0;
-  /* Every successful call makes progress, so len + a few retries bounds the loop. */
-  for (size_t tries = 0; done < len && tries < len + 16; tries++) {
-    ssize_t n = gnutls_record_send(c->tls, data + done, len - done);
-    if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-      continue;
-    if (n < 0)
-      return -EIO;
-    done += (size_t)n;
-  }
-  return done == len ? 0 : -EIO;
-}
-
-static size_t conn_avail(const Conn *c) {
-  return c->in.len - c->off;
-}
-
-static const char *conn_data(const Conn *c) {
-  return c->in.data + c->off;
-}
-
-/* Reads at least one TLS record. >0 bytes added, 0 at EOF, -EAGAIN when a non-blocking socket (or the
- * blocking timeout) has nothing, other negatives on errors. */
-static ssize_t conn_fill(Conn *c) {
-  if (c->off == c->in.len) {
-    c->in.len = c->off = 0;
-  } else if (c->off > 65536 && c->off > c->in.len / 2) {
-    memmove(c->in.data, c->in.data + c->off, c->in.len - c->off);
-    c->in.len -= c->off;
-    c->off = 0;
-  }
-  buf_reserve(&c->in, 32768);
-  ssize_t n = gnutls_record_recv(c->tls, c->in.data + c->in.len, c->in.cap - c->in.len - 1);
-  if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-    return -EAGAIN;
-  if (n == GNUTLS_E_PREMATURE_TERMINATION)
-    return 0;
-  if (n < 0)
-    return -EIO;
-  c->in.len += (size_t)n;
-  c->in.data[c->in.len] = 0;
-  return n;
-}
-
-/* Blocking fill: a timeout or EOF is an error here. */
-static int conn_fill_wait(Conn *c) {
-  ssize_t n = conn_fill(c);
-  if (n > 0)
-    return 0;
-  return n == 0 ? -ECONNRESET : n == -EAGAIN ? -ETIMEDOUT : (int)n;
-}
-
-/* ---- HTTP/1.1 responses: just enough framing ---- */
-
-typedef struct Head {
-  int status;
-  long long content_length; /* -1 when absent */
-  bool chunked;
-} Head;
-
-static bool header_is(const char *line, size_t len, const char *name) {
-  size_t n = strlen(name);
-  return len > n && strncasecmp(line, name, n) == 0 && line[n] == ':';
-}
-
-static void parse_head(const char *p, size_t len, Head *h) {
-  *h = (Head){.content_length = -1};
-  if (len > 12 && strncmp(p, "HTTP/1.", 7) == 0)
-    h->status = atoi(p + 9);
-  const char *end = p + len;
-  for (const char *line = p; line < end;) {
-    const char *eol = memmem(line, (size_t)(end - line), "\r\n", 2);
-    if (!eol)
-      eol = end;
-    size_t n = (size_t)(eol - line);
-    if (header_is(line, n, "Content-Length"))
-      h->content_length = strtoll(line + 15, NULL, 10);
-    else if (header_is(line, n, "Transfer-Encoding") && memmem(line, n, "chunked", 7))
-      h->chunked = true;
-    line = eol + 2;
-  }
-}
-
-/* Reads a response's status line and headers (blocking). */
-static int read_head(Conn *c, Head *h) {
-  for (;;) {
-    const char *end = memmem(conn_data(c), conn_avail(c), "\r\n\r\n", 4);
-    if (end) {
-      size_t n = (size_t)(end - conn_data(c)) + 4;
-      parse_head(conn_data(c), n - 2, h);
-      c->off += n;
-      return 0;
-    }
-    if (conn_avail(c) > HEAD_MAX)
-      return -E2BIG;
-    int r = conn_fill_wait(c);
-    if (r < 0)
-      return r;
-  }
-}
-
-/* Takes one whole chunk of a chunked body from what has been received. 1 = a data chunk was taken (appended
- * to body if given, its size added to *bytes, its newlines counted: a watch event ends with one), 2 = the
- * last chunk, 0 = not all there yet, <0 = malformed. */
-static int chunk_take(Conn *c, Buf *body, size_t *bytes, size_t *newlines) {
-  const char *p = conn_data(c);
-  size_t avail = conn_avail(c);
-  const char *eol = memmem(p, avail, "\r\n", 2);
-  if (!eol)
-    return avail > 32 ? -EBADMSG : 0;
-  char *e;
-  unsigned long long size = strtoull(p, &e, 16);
-  if (e == p)
-    return -EBADMSG;
-  size_t head = (size_t)(eol - p) + 2;
-  if (size == 0) {
-    /* The server sends no trailers: the last chunk is "0\r\n\r\n". */
-    if (avail < head + 2)
-      return 0;
-    c->off += head + 2;
-    return 2;
-  }
-  if (avail < head + size + 2)
-    return 0;
-  if (body)
-    buf_append(body, p + head, size);
-  if (bytes)
-    *bytes += size;
-  if (newlines)
-    for (const char *q = p + head; (q = memchr(q, '\n', (size_t)(p + head + size - q))); q++)
-      (*newlines)++;
-  c->off += head + size + 2;
-  return 1;
-}
-
-/* Reads a response body (blocking) into body, or counts and drops it when body is NULL. */
-static int read_body(Conn *c, const Head *h, Buf *body, size_t *ret_len) {
-  size_t total = 0;
-  if (h->chunked) {
-    for (;;) {
-      int r = chunk_take(c, body, &total, NULL);
-      if (r < 0)
-        return r;
-      if (r == 2)
-        break;
-      if (r == 0 && (r = conn_fill_wait(c)) < 0)
-        return r;
-    }
-  } else if (h->content_length > 0) {
-    size_t want = (size_t)h->content_length;
-    /* Consume as it arrives so that a multi-megabyte list never sits whole in the receive buffer. */
-    while (total < want) {
-      if (!conn_avail(c)) {
-        int r = conn_fill_wait(c);
-        if (r < 0)
-          return r;
-      }
-      size_t n = MIN(conn_avail(c), want - total);
-      if (body)
-        buf_append(body, conn_data(c), n);
-      c->off += n;
-      total += n;
-    }
-  }
-  if (ret_len)
-    *ret_len = total;
-  return 0;
-}
-
-/* One request on a keep-alive connection: sends it, reads the whole answer. */
-static int roundtrip(Conn *c, const Buf *req, Head *h, Buf *body, size_t *ret_len) {
-  int r = conn_send(c, req->data, req->len);
-  if (r < 0)
-    return r;
-  if ((r = read_head(c, h)) < 0)
-    return r;
-  return read_body(c, h, body, ret_len);
-}
-
-static void build_get(Buf *b, const char *path) {
-  buf_reset(b);
-  buf_printf(b,
-             "GET %s HTTP/1.1\r\nHost: %s:%d\r\nAuthorization: Bearer %s\r\nAccept: application/json\r\n"
-             "User-Agent: bench-apiserver\r\n\r\n",
-             path, opt.host, opt.port, opt.token);
-}
-
-/* Headers and body go out as one buffer: one TLS record, one write. */
-static void build_post(Buf *b, const char *path, const Buf *body) {
-  buf_reset(b);
-  buf_printf(b,
-             "POST %s HTTP/1.1\r\nHost: %s:%d\r\nAuthorization: Bearer %s\r\nAccept: application/json\r\n"
-             "Content-Type: application/json\r\nContent-Length: %zu\r\nUser-Agent: bench-apiserver\r\n\r\n",
-             path, opt.host, opt.port, opt.token, body->len);
-  buf_append(b, body->data, body->len);
-}
+static ConnServer api_server; /* set up in main before any thread starts */
+static char *value_text;      /* the ConfigMap payload, value_size bytes */
 
 static void build_create(Buf *b, const char *name) {
   _cleanup_buf_ Buf body = BUF_INIT;
@@ -348,7 +87,7 @@ static void build_create(Buf *b, const char *name) {
       "\"bench\"}},\"data\":{\"value\":\"%s\"}}",
       name, value_text);
   _cleanup_free_ char *path = xasprintf("/api/v1/namespaces/%s/configmaps", opt.ns);
-  build_post(b, path, &body);
+  conn_build_post(b, &api_server, path, &body);
 }
 
 /* ---- latency samples ---- */
@@ -424,10 +163,7 @@ static void cpu_sample(CpuSample *c) {
     if (p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2)
       c->server = ticks_to_sec(ut + st);
   }
-  struct rusage ru;
-  if (getrusage(RUSAGE_SELF, &ru) == 0)
-    c->client = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-                (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  c->client = bench_cpu_seconds(RUSAGE_SELF);
 }
 
 /* " cpu_server=S cpu_client=C cpu_other=O": CPU-seconds spent between a and b, per wall second. */
@@ -456,17 +192,17 @@ static void *worker_main(void *arg) {
   Worker *w = arg;
   _cleanup_buf_ Buf req = BUF_INIT;
   Conn c;
-  int r = conn_open(&c);
+  int r = conn_open(&c, &api_server);
   if (r < 0) {
     fprintf(stderr, "bench-apiserver: connect: %s\n", strerror(-r));
     w->errors++;
   }
   if (opt.mode == MODE_GET) {
     _cleanup_free_ char *path = xasprintf("/api/v1/namespaces/%s/configmaps/%s", opt.ns, opt.name);
-    build_get(&req, path);
+    conn_build_get(&req, &api_server, path);
   } else if (opt.mode == MODE_LIST) {
     _cleanup_free_ char *path = xasprintf("/api/v1/namespaces/%s/configmaps", opt.ns);
-    build_get(&req, path);
+    conn_build_get(&req, &api_server, path);
   }
   int want = opt.mode == MODE_GET || opt.mode == MODE_LIST ? 200 : 201;
   pthread_barrier_wait(&ready_barrier);
@@ -489,9 +225,9 @@ static void *worker_main(void *arg) {
     uint64_t t = now_monotonic_usec();
     if (opt.mode != MODE_POPULATE && t >= deadline_usec)
       break;
-    Head h;
+    ConnHead h;
     size_t len = 0;
-    r = roundtrip(&c, &req, &h, NULL, &len);
+    r = conn_roundtrip(&c, &req, &h, NULL, &len);
     if (r < 0) {
       fprintf(stderr, "bench-apiserver: request: %s\n", strerror(-r));
       w->errors++;
@@ -517,26 +253,18 @@ static void *worker_main(void *arg) {
  * object read. Already existing is fine. */
 static int prepare(void) {
   Conn c;
-  int r = conn_open(&c);
+  int r = conn_open(&c, &api_server);
   if (r < 0)
     return r;
-  _cleanup_buf_ Buf req = BUF_INIT;
-  Head h;
-  if (!streq(opt.ns, "default")) {
-    _cleanup_buf_ Buf body = BUF_INIT;
-    buf_printf(&body, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\"}}",
-               opt.ns);
-    build_post(&req, "/api/v1/namespaces", &body);
-    if ((r = roundtrip(&c, &req, &h, NULL, NULL)) < 0 || (h.status != 201 && h.status != 409)) {
-      fprintf(stderr, "bench-apiserver: cannot create namespace %s (status %d)\n", opt.ns,
-              r < 0 ? 0 : h.status);
-      conn_close(&c);
-      return -EPROTO;
-    }
+  if (!streq(opt.ns, "default") && (r = conn_create_namespace(&c, &api_server, opt.ns)) < 0) {
+    conn_close(&c);
+    return r;
   }
   if (opt.mode == MODE_GET) {
+    _cleanup_buf_ Buf req = BUF_INIT;
+    ConnHead h;
     build_create(&req, opt.name);
-    if ((r = roundtrip(&c, &req, &h, NULL, NULL)) < 0 || (h.status != 201 && h.status != 409)) {
+    if ((r = conn_roundtrip(&c, &req, &h, NULL, NULL)) < 0 || (h.status != 201 && h.status != 409)) {
       fprintf(stderr, "bench-apiserver: cannot create %s/%s (status %d)\n", opt.ns, opt.name,
               r < 0 ? 0 : h.status);
       conn_close(&c);
@@ -610,33 +338,11 @@ typedef struct WatchConn {
   bool dead;
 } WatchConn;
 
-/* The list's resourceVersion: the first one in the answer, since metadata precedes items. */
-static int current_revision(Conn *c, char rv[static 24]) {
-  _cleanup_buf_ Buf req = BUF_INIT;
-  _cleanup_buf_ Buf body = BUF_INIT;
-  _cleanup_free_ char *path = xasprintf("/api/v1/namespaces/%s/configmaps?limit=1", opt.ns);
-  build_get(&req, path);
-  Head h;
-  int r = roundtrip(c, &req, &h, &body, NULL);
-  if (r < 0)
-    return r;
-  const char *p = h.status == 200 ? strstr(body.data ? body.data : "", "\"resourceVersion\":\"") : NULL;
-  if (!p)
-    return -EPROTO;
-  p += 19;
-  size_t n = strcspn(p, "\"");
-  if (n == 0 || n >= 24)
-    return -EPROTO;
-  memcpy(rv, p, n);
-  rv[n] = 0;
-  return 0;
-}
-
 /* Reads everything a watch connection has without blocking and counts complete events. */
 static int watch_drain(WatchConn *w) {
   for (int i = 0; i < 1024; i++) {
     for (int k = 0; k < 1024; k++) {
-      int r = chunk_take(&w->conn, NULL, NULL, &w->events);
+      int r = conn_chunk_take(&w->conn, NULL, NULL, &w->events);
       if (r < 0 || r == 2)
         return -EPIPE;
       if (r == 0)
@@ -663,13 +369,14 @@ static long long usec_or_none(uint64_t v) {
 
 static int run_watch(void) {
   Conn wr;
-  int r = conn_open(&wr);
+  int r = conn_open(&wr, &api_server);
   if (r < 0) {
     fprintf(stderr, "bench-apiserver: connect: %s\n", strerror(-r));
     return 1;
   }
   char rv[24];
-  if ((r = current_revision(&wr, rv)) < 0) {
+  _cleanup_free_ char *list_path = xasprintf("/api/v1/namespaces/%s/configmaps?limit=1", opt.ns);
+  if ((r = conn_list_revision(&wr, &api_server, list_path, rv)) < 0) {
     fprintf(stderr, "bench-apiserver: cannot read the current resourceVersion: %s\n", strerror(-r));
     return 1;
   }
@@ -678,18 +385,14 @@ static int run_watch(void) {
   _cleanup_buf_ Buf req = BUF_INIT;
   _cleanup_free_ char *path =
       xasprintf("/api/v1/namespaces/%s/configmaps?watch=1&resourceVersion=%s", opt.ns, rv);
-  build_get(&req, path);
+  conn_build_get(&req, &api_server, path);
   uint64_t t_open = now_monotonic_usec();
   unsigned opened = 0;
   for (; opened < opt.watchers; opened++) {
     WatchConn *w = &wc[opened];
-    Head h;
-    if ((r = conn_open(&w->conn)) < 0 || (r = conn_send(&w->conn, req.data, req.len)) < 0 ||
-        (r = read_head(&w->conn, &h)) < 0 || h.status != 200 || !h.chunked) {
-      fprintf(stderr, "bench-apiserver: watcher %u: %s (status %d)\n", opened, strerror(r < 0 ? -r : EPROTO),
-              r < 0 ? 0 : h.status);
-      if (w->conn.fd >= 0)
-        conn_close(&w->conn);
+    int status;
+    if ((r = conn_open_stream(&w->conn, &api_server, &req, &status)) < 0) {
+      fprintf(stderr, "bench-apiserver: watcher %u: %s (status %d)\n", opened, strerror(-r), status);
       break;
     }
     fcntl(w->conn.fd, F_SETFL, fcntl(w->conn.fd, F_GETFL) | O_NONBLOCK);
@@ -745,8 +448,9 @@ static int run_watch(void) {
         }
       }
     }
-    Head h;
-    if ((r = read_head(&wr, &h)) < 0 || (r = read_body(&wr, &h, NULL, NULL)) < 0 || h.status != 201) {
+    ConnHead h;
+    if ((r = conn_read_head(&wr, &h)) < 0 || (r = conn_read_body(&wr, &h, NULL, NULL)) < 0 ||
+        h.status != 201) {
       fprintf(stderr, "bench-apiserver: write failed (status %d)\n", r < 0 ? 0 : h.status);
       return 1;
     }
@@ -808,16 +512,6 @@ static void usage(FILE *f) {
         f);
 }
 
-static unsigned parse_uint(const char *s, const char *what, unsigned lo, unsigned hi) {
-  char *end;
-  unsigned long v = strtoul(s, &end, 10);
-  if (*end || v < lo || v > hi) {
-    fprintf(stderr, "bench-apiserver: %s must be %u..%u\n", what, lo, hi);
-    exit(1);
-  }
-  return (unsigned)v;
-}
-
 /* Each watcher holds a descriptor; ask for what the hard limit allows. */
 static void raise_nofile(unsigned need) {
   struct rlimit rl;
@@ -873,7 +567,7 @@ int main(int argc, char **argv) {
       opt.host = optarg;
       break;
     case O_PORT:
-      opt.port = (int)parse_uint(optarg, "--port", 1, 65535);
+      opt.port = (int)bench_parse_uint(PROG, optarg, "--port", 1, 65535);
       break;
     case O_DATA_DIR:
       data_dir = optarg;
@@ -888,7 +582,7 @@ int main(int argc, char **argv) {
       opt.prefix = optarg;
       break;
     case O_THREADS:
-      opt.threads = parse_uint(optarg, "--threads", 1, MAX_THREADS);
+      opt.threads = bench_parse_uint(PROG, optarg, "--threads", 1, MAX_THREADS);
       break;
     case O_DURATION:
       opt.duration = strtod(optarg, NULL);
@@ -898,19 +592,19 @@ int main(int argc, char **argv) {
       }
       break;
     case O_COUNT:
-      opt.count = parse_uint(optarg, "--count", 1, 10000000);
+      opt.count = bench_parse_uint(PROG, optarg, "--count", 1, 10000000);
       break;
     case O_WATCHERS:
-      opt.watchers = parse_uint(optarg, "--watchers", 1, MAX_WATCHERS);
+      opt.watchers = bench_parse_uint(PROG, optarg, "--watchers", 1, MAX_WATCHERS);
       break;
     case O_ROUNDS:
-      opt.rounds = parse_uint(optarg, "--rounds", 1, MAX_ROUNDS);
+      opt.rounds = bench_parse_uint(PROG, optarg, "--rounds", 1, MAX_ROUNDS);
       break;
     case O_VALUE_SIZE:
-      opt.value_size = parse_uint(optarg, "--value-size", 0, 1024 * 1024);
+      opt.value_size = bench_parse_uint(PROG, optarg, "--value-size", 0, 1024 * 1024);
       break;
     case O_PID:
-      opt.server_pid = (pid_t)parse_uint(optarg, "--server-pid", 1, 1u << 30);
+      opt.server_pid = (pid_t)bench_parse_uint(PROG, optarg, "--server-pid", 1, 1u << 30);
       break;
     case O_TAG:
       opt.tag = optarg;
@@ -936,16 +630,8 @@ int main(int argc, char **argv) {
 
   _cleanup_free_ char *token_path = xasprintf("%s/server/tls/token", data_dir);
   _cleanup_free_ char *ca_path = xasprintf("%s/server/tls/server-ca.crt", data_dir);
-  if (read_file(token_path, &opt.token, NULL) < 0) {
-    fprintf(stderr, "bench-apiserver: cannot read %s\n", token_path);
+  if (conn_server_init(&api_server, PROG, opt.host, opt.port, ca_path, token_path) < 0)
     return 1;
-  }
-  opt.token[strcspn(opt.token, " \r\n")] = 0;
-  gnutls_certificate_allocate_credentials(&creds);
-  if (gnutls_certificate_set_x509_trust_file(creds, ca_path, GNUTLS_X509_FMT_PEM) <= 0) {
-    fprintf(stderr, "bench-apiserver: cannot load CA %s\n", ca_path);
-    return 1;
-  }
   value_text = xmalloc(opt.value_size + 1);
   memset(value_text, 'v', opt.value_size);
   value_text[opt.value_size] = 0;
@@ -956,8 +642,7 @@ int main(int argc, char **argv) {
   if (prepare() < 0)
     return 1;
   int rc = opt.mode == MODE_WATCH ? run_watch() : run_workers();
-  gnutls_certificate_free_credentials(creds);
+  conn_server_done(&api_server);
   free(value_text);
-  free(opt.token);
   return rc;
 }

@@ -1,10 +1,12 @@
 #!/bin/bash
 # Scheduler benchmark (kubemark-style): a release `coracle server` (API server + in-process scheduler) and
 # one `coracle sim-nodes` process with NODES simulated nodes, in a network namespace of their own (loopback
-# only); bench-scheduler-load.py creates PODS pods as fast as THREADS connections allow and reports
-# scheduling throughput (pods bound/s) and create→bound p50/p99. Also reports the server's RSS (the control
-# plane: API server + scheduler + controllers) and the simulator's, once everything is bound. Each run
-# starts from a fresh data directory; the summary gives medians over RUNS runs.
+# only); the load generator (bench-scheduler-load.c, built in BUILD) creates PODS pods as fast as THREADS
+# connections allow and reports scheduling throughput (pods bound/s) and create→bound p50/p99, and its own CPU
+# (loader_cpu_s). Also reports the server's RSS (the control plane: API server + scheduler + controllers) and
+# the simulator's, once everything is bound. Each run starts from a fresh data directory; the summary gives
+# medians over RUNS runs. LOADER=py runs the Python load generator (bench-scheduler-load.py) instead: the same
+# line, for several times the CPU, taken from the two cores the server has.
 #
 # PRECREATE=1: the server runs no scheduler; the pods are all created first, then `coracle scheduler` starts
 # as a process of its own, and bound_per_s counts from its start (scheduling alone, as kube-scheduler's
@@ -13,7 +15,8 @@
 # the seconds until its pods were all created, bound, Running, and until status.availableReplicas == REPLICAS.
 #
 # Knobs (environment): RUNS=3 NODES=1000 PODS=10000 THREADS=16 STORE_SYNC=full MODE=pods REPLICAS=1000
-# SIM_WORKERS=4 (sim-nodes' status writers) BUILD=build-bench, or CORACLE=/path/coracle; PERF=DIR records
+# SIM_WORKERS=4 (sim-nodes' status writers) LOADER=c|py BUILD=build-bench, or CORACLE=/path/coracle (the C
+# loader is still built, in BUILD); PERF=DIR records
 # `perf record` (PERF_ARGS, default -g) of the server during each load into DIR/perf-runN.data; SCHED_WRAP
 # prefixes the PRECREATE scheduler's command line (e.g. "perf record -g -o F --"). Must run as root.
 # Everything it creates (netns, processes, temp dir) is removed.
@@ -31,20 +34,29 @@ REPLICAS=${REPLICAS:-1000}
 PERF=${PERF:-}
 PRECREATE=${PRECREATE:-}
 SIM_WORKERS=${SIM_WORKERS:-4}
+LOADER=${LOADER:-c}
 PORT=6443
 
 if [ -z "${IN_NETNS:-}" ]; then
-  if [ -z "${CORACLE:-}" ]; then
+  case $LOADER in
+  c | py) ;;
+  *) echo "LOADER must be c or py" >&2; exit 1 ;;
+  esac
+  targets=()
+  [ -n "${CORACLE:-}" ] || targets+=(coracle)
+  [ "$LOADER" = py ] || [ "$MODE" = deployment ] || targets+=(bench/bench-scheduler-load)
+  if [ ${#targets[@]} -gt 0 ]; then
     [ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" "$ROOT" --buildtype=release -Dtests=false >/dev/null
-    ninja -C "$BUILD" coracle >/dev/null
-    CORACLE=$BUILD/coracle
+    ninja -C "$BUILD" "${targets[@]}" >/dev/null
   fi
+  CORACLE=${CORACLE:-$BUILD/coracle}
   NETNS=coracle-bench-sched-$$
   ip netns add "$NETNS"
   trap 'ip netns del "$NETNS" 2>/dev/null || true' EXIT
   nsenter --net=/run/netns/$NETNS ip link set lo up
   nsenter --net=/run/netns/$NETNS env IN_NETNS=1 CORACLE="$CORACLE" RUNS="$RUNS" NODES="$NODES" PODS="$PODS" \
-    THREADS="$THREADS" STORE_SYNC="$STORE_SYNC" MODE="$MODE" REPLICAS="$REPLICAS" PERF="$PERF" PRECREATE="$PRECREATE" PERF_ARGS="${PERF_ARGS:-}" SCHED_WRAP="${SCHED_WRAP:-}" SIM_WORKERS="$SIM_WORKERS" bash "$0"
+    THREADS="$THREADS" STORE_SYNC="$STORE_SYNC" MODE="$MODE" REPLICAS="$REPLICAS" PERF="$PERF" PRECREATE="$PRECREATE" PERF_ARGS="${PERF_ARGS:-}" SCHED_WRAP="${SCHED_WRAP:-}" SIM_WORKERS="$SIM_WORKERS" \
+    LOADER="$LOADER" BUILD="$BUILD" bash "$0"
   exit $?
 fi
 
@@ -110,7 +122,12 @@ for run in $(seq "$RUNS"); do
   if [ "$MODE" = deployment ]; then
     line=$(python3 "$ROOT/bench/bench-deployment-load.py" "https://127.0.0.1:$PORT" "$CA" "$TOKEN" "$REPLICAS")
   else
-    line=$(python3 "$ROOT/bench/bench-scheduler-load.py" "https://127.0.0.1:$PORT" "$CA" "$TOKEN" "$PODS" "$THREADS" \
+    if [ "$LOADER" = py ]; then
+      load=(python3 "$ROOT/bench/bench-scheduler-load.py")
+    else
+      load=("$BUILD/bench/bench-scheduler-load")
+    fi
+    line=$("${load[@]}" "https://127.0.0.1:$PORT" "$CA" "$TOKEN" "$PODS" "$THREADS" \
       ${PRECREATE:+${SCHED_WRAP:-} "$CORACLE" scheduler --data-dir "$D/data" --server "https://127.0.0.1:$PORT" -v warn})
   fi
   [ -z "$PERF_PID" ] || { kill -INT "$PERF_PID"; wait "$PERF_PID" || true; }
