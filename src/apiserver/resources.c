@@ -309,8 +309,15 @@ static int read_page(ApiServer *s, const char *prefix, const char *after, int64_
   CacheObj **objs = xcalloc(l.n ? l.n : 1, sizeof(CacheObj *));
   size_t n = 0;
   for (size_t i = 0; i < l.n; i++) {
-    CacheObj *o = cache_obj_new(l.items[i].key, l.items[i].value, l.items[i].len, l.items[i].mod_rev,
-                                l.items[i].create_rev);
+    /* Most objects of an older page are still current: the cached one is that very version, parsed. */
+    CacheObj *o = watch_cache_get(s->cache, l.items[i].key);
+    if (o && o->mod_rev != l.items[i].mod_rev) {
+      cache_obj_unref(o);
+      o = NULL;
+    }
+    if (!o)
+      o = cache_obj_new(l.items[i].key, l.items[i].value, l.items[i].len, l.items[i].mod_rev,
+                        l.items[i].create_rev);
     if (o)
       objs[n++] = o;
   }
@@ -319,6 +326,28 @@ static int read_page(ApiServer *s, const char *prefix, const char *after, int64_
   *ret_rev = l.rev;
   store_kv_list_done(&l);
   return 0;
+}
+
+/* How many objects under prefix follow key `after` at revision at_rev (0 = now), for remainingItemCount:
+ * counted, not read (a paged list of n objects would otherwise read and parse O(n^2 / limit) of them).
+ * -1 when the store cannot tell. */
+static ssize_t count_after(ApiServer *s, const char *prefix, const char *after, int64_t at_rev) {
+  if (at_rev == 0 || at_rev == watch_cache_revision(s->cache)) {
+    CacheObj **objs;
+    size_t n;
+    int64_t rev;
+    watch_cache_list(s->cache, prefix, after, 0, &objs, &n, &rev, NULL);
+    watch_cache_list_free(objs, n);
+    if (at_rev == 0 || rev == at_rev)
+      return (ssize_t)n;
+  }
+  /* The store counts what lies beyond one item without reading the values. */
+  StoreKVList l = {0};
+  if (store_list(s->store, prefix, at_rev, after, 1, &l, NULL) < 0)
+    return -1;
+  ssize_t n = (ssize_t)(l.n + l.remaining);
+  store_kv_list_done(&l);
+  return n;
 }
 
 static void handle_list(ApiServer *s, HttpRequest *req, HttpResponse *resp, const Target *t) {
@@ -404,14 +433,10 @@ static void handle_list(ApiServer *s, HttpRequest *req, HttpResponse *resp, cons
       /* More only if any later object exists (and, with selectors, matches). */
       more = i < n || !exhausted;
       if (more && list_filter_empty(&f)) {
-        _cleanup_free_ char *count_after = xstrdup(last_key);
-        CacheObj **rest;
-        size_t rn;
-        int64_t rrev;
-        if (read_page(s, prefix, count_after, at_rev, 0, &rest, &rn, &rrev, &e) >= 0) {
-          remaining = rn;
+        ssize_t rn = count_after(s, prefix, last_key, at_rev);
+        if (rn >= 0) {
+          remaining = (size_t)rn;
           more = rn > 0;
-          watch_cache_list_free(rest, rn);
         }
       }
       watch_cache_list_free(objs, n);

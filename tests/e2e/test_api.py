@@ -208,8 +208,29 @@ def test_pagination(cluster):
         if not cont:
             break
     assert names == ["page-%d" % i for i in range(7)] and pages == 3
+    # remainingItemCount counts what the later pages hold, as of the first page's revision: writes made
+    # between pages (a new object, a changed one) show in neither the count nor the pages.
+    status, _, body = cluster.raw("GET", "/api/v1/namespaces/kube-public/configmaps?limit=3")
+    first = json.loads(body)
+    assert status == 200 and first["metadata"]["remainingItemCount"] == 4
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "page-7"}, "data": {"a": "b"}}
+    assert cluster.raw("POST", "/api/v1/namespaces/kube-public/configmaps", cm)[0] == 201
+    assert cluster.raw("PATCH", "/api/v1/namespaces/kube-public/configmaps/page-4", {"data": {"a": "changed"}},
+                       content_type="application/merge-patch+json")[0] == 200
+    status, _, body = cluster.raw("GET", "/api/v1/namespaces/kube-public/configmaps?limit=3&continue="
+                                  + first["metadata"]["continue"])
+    second = json.loads(body)
+    assert status == 200, body
+    assert [o["metadata"]["name"] for o in second["items"]] == ["page-3", "page-4", "page-5"]
+    assert second["items"][1]["data"]["a"] == "b"  # page-4 as it was at the first page's revision
+    assert second["metadata"]["remainingItemCount"] == 1
+    status, _, body = cluster.raw("GET", "/api/v1/namespaces/kube-public/configmaps?limit=3&continue="
+                                  + second["metadata"]["continue"])
+    last = json.loads(body)
+    assert [o["metadata"]["name"] for o in last["items"]] == ["page-6"]
+    assert "continue" not in last["metadata"] and "remainingItemCount" not in last["metadata"]
     # kubectl pages with limit=500 transparently.
-    assert len(cluster.kubectl("get", "cm", "-n", "kube-public", "-o", "name").stdout.split()) == 7
+    assert len(cluster.kubectl("get", "cm", "-n", "kube-public", "-o", "name").stdout.split()) == 8
     cluster.kubectl("delete", "configmap", "-n", "kube-public", "--all")
     assert cluster.kubectl("get", "cm", "-n", "kube-public", "-o", "name").stdout.strip() == ""
 
