@@ -2,7 +2,9 @@
  * schema. Three tables live in one WAL-mode database file:
  *   meta(name TEXT PRIMARY KEY, value INTEGER)  -- 'rev' (current revision) and 'compact' (compacted one)
  *   log(rev INTEGER PRIMARY KEY, key TEXT, type INTEGER, create_rev, prev_rev, value BLOB, prev_value BLOB)
- *       one row per write, type = StoreEventType; index log_key(key, rev, type) serves historical lists
+ *       one row per write, type = StoreEventType; index log_key(key, rev, type) serves historical lists;
+ *       prev_value is NULL (the previous value is the row at prev_rev) except in rows written by older
+ *       versions, which still read as they were
  *   current(key TEXT PRIMARY KEY, value BLOB, create_rev, mod_rev)  -- the live keys, for get/list
  * The file is owned by one process (a flock on "<path>-lock"), which is what lets the current revision be
  * cached in memory. Writes go through a single write connection under the store's write mutex. Reads go
@@ -92,8 +94,8 @@ static const char *const write_sql[_W_MAX] = {
     [W_COMMIT] = "COMMIT",
     [W_ROLLBACK] = "ROLLBACK",
     [W_GET] = "SELECT value, create_rev, mod_rev FROM current WHERE key = ?1",
-    [W_INSERT_LOG] = "INSERT INTO log (rev, key, type, create_rev, prev_rev, value, prev_value)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [W_INSERT_LOG] = "INSERT INTO log (rev, key, type, create_rev, prev_rev, value)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [W_INSERT_CURRENT] = "INSERT INTO current (key, value, create_rev, mod_rev) VALUES (?1, ?2, ?3, ?4)",
     [W_UPDATE_CURRENT] = "UPDATE current SET value = ?2, mod_rev = ?3 WHERE key = ?1",
     [W_DELETE_CURRENT] = "DELETE FROM current WHERE key = ?1",
@@ -134,8 +136,12 @@ static const char *const read_sql[_R_MAX] = {
     [R_LOG_ROW] = "SELECT create_rev, value FROM log WHERE rev = ?1",
     /* The unary + keeps the planner on the rev range: watchers resume from recent revisions, where a scan
      * of the key index would read the whole prefix's history. */
-    [R_EVENTS] = "SELECT rev, key, type, create_rev, prev_rev, value, prev_value FROM log"
-                 " WHERE rev > ?1 AND +key >= ?2 AND +key < ?3 ORDER BY rev",
+    /* An event's previous value is its predecessor's row (prev_rev), which compaction keeps as long as the
+     * event itself is kept; rows written before that rule carry it in prev_value. */
+    [R_EVENTS] = "SELECT l.rev, l.key, l.type, l.create_rev, l.prev_rev, l.value,"
+                 " coalesce(l.prev_value, p.value) FROM log l LEFT JOIN log p"
+                 " ON l.prev_value IS NULL AND l.prev_rev > 0 AND p.rev = l.prev_rev"
+                 " WHERE l.rev > ?1 AND +l.key >= ?2 AND +l.key < ?3 ORDER BY l.rev",
 };
 
 typedef struct ReadConn ReadConn;
@@ -638,7 +644,8 @@ static int apply_write_locked(Store *s, const StoreEvent *ev, size_t key_len, Er
   sqlite3_bind_int64(st, 4, ev->create_rev);
   sqlite3_bind_int64(st, 5, ev->prev_rev);
   bind_value(st, 6, ev->value, ev->len);
-  bind_value(st, 7, ev->prev_value, ev->prev_len);
+  /* prev_value stays NULL: the previous value is the value of the log row at prev_rev (R_EVENTS), so it
+   * is not written a second time. */
   int r = stmt_exec(s->db, st, err, "appending to the log");
   if (r < 0)
     return r;
@@ -988,7 +995,7 @@ int store_list(Store *s, const char *prefix, int64_t at_rev, const char *start_a
   r = stmt_exec(c->db, c->stmt[R_BEGIN], err, "beginning a read");
   if (r < 0)
     return r;
-  int64_t rev, compacted;
+  int64_t rev = 0, compacted = 0;
   r = read_meta(c, &rev, &compacted, err);
   if (r < 0)
     return r;
@@ -1033,7 +1040,7 @@ int store_events_since(Store *s, const char *prefix, int64_t after_rev, store_ev
   r = stmt_exec(c->db, c->stmt[R_BEGIN], err, "beginning a read");
   if (r < 0)
     return r;
-  int64_t rev, compacted;
+  int64_t rev = 0, compacted = 0;
   r = read_meta(c, &rev, &compacted, err);
   if (r < 0)
     return r;

@@ -611,8 +611,18 @@ static void test_compaction(void **state) {
   assert_int_equal(rec.n, 0);
   assert_int_equal(store_events_since(s, "", R, record, &rec, &err), 0);
   assert_int_equal(rec.n, MODEL_OPS - R);
-  for (size_t i = 0; i < rec.n; i++)
+  for (size_t i = 0; i < rec.n; i++) {
     assert_int_equal(rec.ev[i].rev, R + 1 + (int64_t)i);
+    /* The previous value of every kept event survives compaction (it is read from the row at prev_rev). */
+    const ModelState *before = &states[rec.ev[i].rev - 1];
+    int k = atoi(rec.ev[i].key + strlen("/m/"));
+    if (rec.ev[i].type == STORE_EVENT_CREATE) {
+      assert_null(rec.ev[i].prev_value);
+    } else {
+      assert_int_equal(rec.ev[i].prev_rev, before->mod_rev[k]);
+      assert_string_equal(rec.ev[i].prev_value, before->value[k]);
+    }
+  }
   recorder_reset(&rec);
 
   /* Compacting again, backwards, or to the present is fine; to the future is not. */
@@ -657,6 +667,30 @@ static void test_reopen(void **state) {
   _cleanup_free_ char *old = list_keys(f->store, "/r/", 2);
   assert_string_equal(old, "/r/a /r/b");
   assert_int_equal(create_ok(f->store, "/r/c", "4"), 5);
+}
+
+/* The previous value of an event is read from the row at prev_rev; a log row written by an older version,
+ * which carries its own prev_value, still reads with that one. */
+static void test_prev_value_of_older_rows(void **state) {
+  Fixture *f = *state;
+  Error err = ERROR_INIT;
+  static Recorder rec;
+  create_ok(f->store, "/p/a", "1");    /* 1 */
+  update_ok(f->store, "/p/a", "2", 1); /* 2 */
+  update_ok(f->store, "/p/a", "3", 2); /* 3 */
+  store_close(f->store);
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "UPDATE log SET prev_value = 'older' WHERE rev = 3", NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(db);
+  f->store = open_store(f, STORE_SYNC_NORMAL);
+  assert_int_equal(store_events_since(f->store, "/p/", 0, record, &rec, &err), 0);
+  assert_int_equal(rec.n, 3);
+  assert_null(rec.ev[0].prev_value);
+  assert_string_equal(rec.ev[1].prev_value, "1");
+  assert_string_equal(rec.ev[2].prev_value, "older");
+  recorder_reset(&rec);
 }
 
 static void test_commit_hook(void **state) {
@@ -1400,6 +1434,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_list_at_old_revision, setup, teardown),
       cmocka_unit_test_setup_teardown(test_events_since, setup, teardown),
       cmocka_unit_test_setup_teardown(test_compaction, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_prev_value_of_older_rows, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
       cmocka_unit_test_setup_teardown(test_commit_hook, setup, teardown),
       cmocka_unit_test_setup_teardown(test_concurrency, setup, teardown),
