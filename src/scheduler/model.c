@@ -40,6 +40,10 @@ SchedPod *sched_pod_new(json_t *obj) {
       p->owner_uid = jstr(v, "uid");
   }
   json_t *spec = json_object_get(obj, "spec");
+  json_array_foreach(json_object_get(spec, "volumes"), i, v) {
+    if (json_object_get(v, "persistentVolumeClaim"))
+      p->has_claims = true;
+  }
   json_t *c;
   json_array_foreach(json_object_get(spec, "containers"), i, c) {
     int64_t cpu, mem;

@@ -57,6 +57,7 @@ typedef struct SchedPod {
   SchedPort *ports;
   size_t n_ports;
   bool has_required_anti_affinity; /* existing pods with anti-affinity constrain newcomers */
+  bool has_claims;                 /* a volume is a persistentVolumeClaim: the volume filters apply */
   /* Parts of obj the filters and scores read for every node, looked up once (borrowed; NULL if absent). */
   json_t *tolerations, *node_selector, *required_node_affinity, *preferred_node_affinity;
   json_t *required_pod_affinity, *required_pod_anti_affinity, *labels;

@@ -16,16 +16,6 @@ static bool fail(SchedStatus *st, bool prefilter, const char *fmt, const char *a
   return false;
 }
 
-static bool has_claims(json_t *pod) {
-  size_t i;
-  json_t *v;
-  json_array_foreach(jpath(pod, "spec.volumes"), i, v) {
-    if (json_object_get(v, "persistentVolumeClaim"))
-      return true;
-  }
-  return false;
-}
-
 bool sched_volume_prefilter(json_t *pod, const SchedVolumeView *v, SchedStatus *st) {
   const char *ns = jstr(pod, "metadata.namespace") ?: "default";
   bool unbound = false;
@@ -92,7 +82,7 @@ static json_t *informer_volume(void *ud, const char *name) {
 static const SchedVolumeView informer_view = {.claim = informer_claim, .volume = informer_volume};
 
 bool sched_prefilter_volumes(const SchedPod *pod, SchedStatus *st) {
-  if (!has_claims(pod->obj))
+  if (!pod->has_claims) /* looked up once per pod (sched_pod_new), not per node */
     return true;
   pthread_rwlock_rdlock(&view_rw);
   bool ok = !view_pvcs || sched_volume_prefilter(pod->obj, &informer_view, st);
@@ -101,7 +91,7 @@ bool sched_prefilter_volumes(const SchedPod *pod, SchedStatus *st) {
 }
 
 bool sched_filter_volumes(const SchedPod *pod, const SchedNode *node, SchedStatus *st) {
-  if (!node->obj || !has_claims(pod->obj))
+  if (!node->obj || !pod->has_claims)
     return true;
   pthread_rwlock_rdlock(&view_rw);
   bool ok = !view_pvcs || sched_volume_filter(pod->obj, node->obj, &informer_view, st);

@@ -130,6 +130,11 @@ static void test_resources(void **state) {
                "{\"cpu\":\"1.8\"}}}]}");
   assert_int_equal(p->milli_cpu, 1800);
   assert_int_equal(p->memory, 1024ll * 1024 * 1024);
+  assert_false(p->has_claims);
+  SchedPod *v = pod("v", "{\"containers\":[{\"name\":\"c\"}],\"volumes\":[{\"name\":\"e\",\"emptyDir\":{}},"
+                         "{\"name\":\"d\",\"persistentVolumeClaim\":{\"claimName\":\"data\"}}]}");
+  assert_true(v->has_claims); /* the volume filters then apply */
+  sched_pod_free(v);
   assert_true(sched_filter_resources(p, n, NULL));
   sched_node_add_pod(n, p);
   SchedPod *q = pod("b", "{\"containers\":[{\"name\":\"c\",\"resources\":{\"requests\":{\"cpu\":\"300m\","
