@@ -193,7 +193,7 @@ static json_t *fs_of(Shape sh, json_t *v) {
   return set;
 }
 
-/* A copy of obj without the fields the server owns, which no manager ever owns. */
+/* obj without the fields the server owns, which no manager ever owns (a view sharing obj's subtrees). */
 static json_t *strip(json_t *obj, bool skip_status) {
   static const char *const server_meta[] = {"name",
                                             "namespace",
@@ -205,17 +205,22 @@ static json_t *strip(json_t *obj, bool skip_status) {
                                             "managedFields",
                                             "deletionTimestamp",
                                             "deletionGracePeriodSeconds"};
-  json_t *c = json_is_object(obj) ? json_deep_copy(obj) : json_object();
+  /* Shallow copies of the two levels changed; everything below is shared with obj, only read. */
+  json_t *c = json_is_object(obj) ? json_copy(obj) : json_object();
   json_object_del(c, "apiVersion");
   json_object_del(c, "kind");
   if (skip_status)
     json_object_del(c, "status");
   json_t *meta = json_object_get(c, "metadata");
   if (json_is_object(meta)) {
+    meta = json_copy(meta);
     for (size_t i = 0; i < ELEMENTSOF(server_meta); i++)
       json_object_del(meta, server_meta[i]);
     if (json_object_size(meta) == 0)
       json_object_del(c, "metadata");
+    else
+      json_object_set(c, "metadata", meta);
+    json_decref(meta);
   }
   return c;
 }
