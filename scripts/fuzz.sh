@@ -16,6 +16,7 @@ sources_for() {
   fuzz-patch) echo "src/api/patch.c src/api/patch-meta.c src/api/jsonutil.c" ;;
   fuzz-protobuf) echo "src/api/protobuf*.c $(ls src/api/schema*.c | grep -v openapi) src/api/quantity.c src/api/jsonutil.c" ;;
   fuzz-decode) echo "src/api/jsonutil.c" ;;
+  fuzz-jsonfast) echo "src/api/jsonfast.c" ;;
   fuzz-pipeline) echo "$(ls src/api/*.c | grep -v openapi) src/base/cidr.c" ;; # OpenAPI needs config.h
   fuzz-quantity) echo "src/api/quantity.c" ;;
   fuzz-image-ref) echo "src/agent/images/*.c src/client/httpc*.c src/api/jsonutil.c" ;;

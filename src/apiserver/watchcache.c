@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "api/jsonfast.h"
 #include "api/jsonutil.h"
 #include "base/buf.h"
 #include "base/log.h"
@@ -129,7 +130,7 @@ static CacheObj *cache_obj_from(const char *key, json_t *obj, const char *compac
 }
 
 CacheObj *cache_obj_new(const char *key, const char *value, size_t len, int64_t mod_rev, int64_t create_rev) {
-  return cache_obj_from(key, json_loadb(value, len, 0, NULL), NULL, 0, mod_rev, create_rev);
+  return cache_obj_from(key, json_fast_loadb(value, len, NULL), NULL, 0, mod_rev, create_rev);
 }
 
 const char *watch_event_type_to_string(WatchEventType t) {

@@ -4,6 +4,7 @@
  * themselves. Watches live in watch.c. */
 #include <errno.h>
 
+#include "api/jsonfast.h"
 #include "api/jsonutil.h"
 #include "base/log.h"
 #include "client/client-internal.h"
@@ -251,7 +252,7 @@ static int do_request(Client *c, const char *method, const char *path_and_query,
       *ret = json_null();
     } else {
       json_error_t je;
-      json_t *j = json_loadb(resp.body.data, resp.body.len, 0, &je);
+      json_t *j = json_fast_loadb(resp.body.data, resp.body.len, &je);
       if (!j)
         rc = error_set(err, -EBADMSG, NULL, "decoding the answer to %s %s: %s", method, path_and_query,
                        je.text);

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 
+#include "api/jsonfast.h"
 #include "api/jsonutil.h"
 #include "base/log.h"
 #include "client/client-internal.h"
@@ -86,7 +87,7 @@ int client_line_splitter_feed(ClientLineSplitter *s, const char *data, size_t le
 int client_watch_event_decode(const char *line, size_t len, ClientWatchEventType *ret_type,
                               json_t **ret_object, Error *err) {
   json_error_t je;
-  _cleanup_json_ json_t *ev = json_loadb(line, len, 0, &je);
+  _cleanup_json_ json_t *ev = json_fast_loadb(line, len, &je);
   if (!ev)
     return error_set(err, -EBADMSG, NULL, "watch event is not JSON: %s", je.text);
   const char *type = jstr(ev, "type");

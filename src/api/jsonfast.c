@@ -1,0 +1,446 @@
+/* A JSON decoder that builds jansson values (see jsonfast.h). jansson's own decoder reads its input one
+ * character at a time through a stream with UTF-8 checks and copies every string byte by byte into a
+ * growing buffer; here a string without escapes is checked with a tight loop and handed to jansson in one
+ * piece, numbers are converted where they stand, and nothing is read twice. What it accepts and refuses is
+ * jansson's (json_loadb with flags 0): RFC 8259 JSON with an object or array at the top, valid UTF-8, no
+ * control characters or \u0000 in strings, integers within int64, finite reals, at most
+ * JSON_PARSER_MAX_DEPTH levels, only whitespace after the value; a repeated key keeps its last value. One
+ * difference: a NUL byte outside a string is refused, where jansson's reader drops one that follows a
+ * literal or a number. */
+#include "api/jsonfast.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+
+#ifndef JSON_PARSER_MAX_DEPTH
+#define JSON_PARSER_MAX_DEPTH 2048
+#endif
+
+typedef struct Parser {
+  const char *start, *p, *end;
+  int depth;
+  Buf scratch; /* a string with escapes, decoded */
+  json_error_t *err;
+  bool failed;
+} Parser;
+
+static void fail(Parser *ps, const char *msg) {
+  if (ps->failed)
+    return;
+  ps->failed = true;
+  if (!ps->err)
+    return;
+  *ps->err = (json_error_t){.line = -1, .column = -1, .position = (int)(ps->p - ps->start)};
+  snprintf(ps->err->text, sizeof ps->err->text, "%s", msg);
+  snprintf(ps->err->source, sizeof ps->err->source, "<buffer>");
+}
+
+static void skip_ws(Parser *ps) {
+  while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\n' || *ps->p == '\r' || *ps->p == '\t'))
+    ps->p++;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0: no overlong forms, no surrogates,
+ * nothing above U+10FFFF. */
+static size_t utf8_len(const unsigned char *s, size_t n) {
+  unsigned c = s[0];
+  if (c < 0x80)
+    return 1;
+  size_t len;
+  unsigned min;
+  unsigned cp;
+  if (c >= 0xc2 && c <= 0xdf) {
+    len = 2, min = 0x80, cp = c & 0x1f;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    len = 3, min = 0x800, cp = c & 0x0f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4, min = 0x10000, cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (n < len)
+    return 0;
+  for (size_t i = 1; i < len; i++) {
+    if ((s[i] & 0xc0) != 0x80)
+      return 0;
+    cp = (cp << 6) | (s[i] & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+    return 0;
+  return len;
+}
+
+static int hex4(const char *s) {
+  int v = 0;
+  for (int i = 0; i < 4; i++) {
+    char c = s[i];
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (d < 0)
+      return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+static void put_utf8(Buf *b, unsigned cp) {
+  char out[4];
+  size_t n;
+  if (cp < 0x80) {
+    out[0] = (char)cp, n = 1;
+  } else if (cp < 0x800) {
+    out[0] = (char)(0xc0 | (cp >> 6)), out[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
+  } else if (cp < 0x10000) {
+    out[0] = (char)(0xe0 | (cp >> 12)), out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    out[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
+  } else {
+    out[0] = (char)(0xf0 | (cp >> 18)), out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), out[3] = (char)(0x80 | (cp & 0x3f)), n = 4;
+  }
+  buf_append(b, out, n);
+}
+
+/* Decodes the string whose opening quote is at ps->p. *ret points into the input when there was no escape,
+ * else into ps->scratch; *ret_len is its length. false on a malformed string. */
+static bool scan_string(Parser *ps, const char **ret, size_t *ret_len) {
+  const char *s = ++ps->p;
+  const char *e = ps->end;
+  /* The common case: printable ASCII up to the closing quote. */
+  const char *q = s;
+  while (q < e && (unsigned char)*q >= 0x20 && *q != '"' && *q != '\\' && (unsigned char)*q < 0x80)
+    q++;
+  if (q < e && *q == '"') {
+    *ret = s;
+    *ret_len = (size_t)(q - s);
+    ps->p = q + 1;
+    return true;
+  }
+  bool escaped = false;
+  buf_reset(&ps->scratch);
+  const char *run = s; /* bytes since the last escape, copied when the next one comes */
+  while (q < e) {
+    unsigned char c = (unsigned char)*q;
+    if (c == '"') {
+      if (escaped) {
+        buf_append(&ps->scratch, run, (size_t)(q - run));
+        *ret = ps->scratch.data ? ps->scratch.data : "";
+        *ret_len = ps->scratch.len;
+      } else {
+        *ret = s;
+        *ret_len = (size_t)(q - s);
+      }
+      ps->p = q + 1;
+      return true;
+    }
+    if (c < 0x20) {
+      ps->p = q;
+      fail(ps, "control character in a string");
+      return false;
+    }
+    if (c >= 0x80) {
+      size_t n = utf8_len((const unsigned char *)q, (size_t)(e - q));
+      if (!n) {
+        ps->p = q;
+        fail(ps, "unable to decode byte in string");
+        return false;
+      }
+      q += n;
+      continue;
+    }
+    if (c != '\\') {
+      q++;
+      continue;
+    }
+    escaped = true;
+    buf_append(&ps->scratch, run, (size_t)(q - run));
+    if (q + 1 >= e)
+      break;
+    char x = q[1];
+    q += 2;
+    switch (x) {
+    case '"':
+    case '\\':
+    case '/':
+      buf_putc(&ps->scratch, x);
+      break;
+    case 'b':
+      buf_putc(&ps->scratch, '\b');
+      break;
+    case 'f':
+      buf_putc(&ps->scratch, '\f');
+      break;
+    case 'n':
+      buf_putc(&ps->scratch, '\n');
+      break;
+    case 'r':
+      buf_putc(&ps->scratch, '\r');
+      break;
+    case 't':
+      buf_putc(&ps->scratch, '\t');
+      break;
+    case 'u': {
+      int v = e - q >= 4 ? hex4(q) : -1;
+      if (v < 0) {
+        ps->p = q;
+        fail(ps, "invalid escape");
+        return false;
+      }
+      q += 4;
+      unsigned cp = (unsigned)v;
+      if (cp >= 0xd800 && cp <= 0xdbff) {
+        int lo = e - q >= 6 && q[0] == '\\' && q[1] == 'u' ? hex4(q + 2) : -1;
+        if (lo < 0xdc00 || lo > 0xdfff) {
+          ps->p = q;
+          fail(ps, "invalid Unicode escape: a lone high surrogate");
+          return false;
+        }
+        cp = 0x10000 + ((cp - 0xd800) << 10) + ((unsigned)lo - 0xdc00);
+        q += 6;
+      } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+        ps->p = q;
+        fail(ps, "invalid Unicode escape: a lone low surrogate");
+        return false;
+      } else if (cp == 0) {
+        ps->p = q;
+        fail(ps, "\\u0000 is not allowed");
+        return false;
+      }
+      put_utf8(&ps->scratch, cp);
+      break;
+    }
+    default:
+      ps->p = q;
+      fail(ps, "invalid escape");
+      return false;
+    }
+    run = q;
+  }
+  ps->p = e;
+  fail(ps, "premature end of input in a string");
+  return false;
+}
+
+static json_t *parse_number(Parser *ps) {
+  const char *s = ps->p, *q = s, *e = ps->end;
+  bool real = false;
+  if (q < e && *q == '-')
+    q++;
+  if (q < e && *q == '0') {
+    q++;
+  } else if (q < e && *q >= '1' && *q <= '9') {
+    while (q < e && *q >= '0' && *q <= '9')
+      q++;
+  } else {
+    fail(ps, "invalid token");
+    return NULL;
+  }
+  if (q < e && *q == '.') {
+    real = true;
+    q++;
+    if (q >= e || *q < '0' || *q > '9') {
+      ps->p = q;
+      fail(ps, "invalid number");
+      return NULL;
+    }
+    while (q < e && *q >= '0' && *q <= '9')
+      q++;
+  }
+  if (q < e && (*q == 'e' || *q == 'E')) {
+    real = true;
+    q++;
+    if (q < e && (*q == '+' || *q == '-'))
+      q++;
+    if (q >= e || *q < '0' || *q > '9') {
+      ps->p = q;
+      fail(ps, "invalid number");
+      return NULL;
+    }
+    while (q < e && *q >= '0' && *q <= '9')
+      q++;
+  }
+  char tmp[64];
+  size_t n = (size_t)(q - s);
+  char *text = n < sizeof tmp ? tmp : malloc(n + 1);
+  if (!text) {
+    fail(ps, "out of memory");
+    return NULL;
+  }
+  memcpy(text, s, n);
+  text[n] = 0;
+  json_t *v = NULL;
+  errno = 0;
+  if (!real) {
+    long long i = strtoll(text, NULL, 10);
+    if (errno == ERANGE)
+      fail(ps, i < 0 ? "too big negative integer" : "too big integer");
+    else
+      v = json_integer((json_int_t)i);
+  } else {
+    double d = strtod(text, NULL);
+    if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL))
+      fail(ps, "real number overflow");
+    else
+      v = json_real(d);
+  }
+  if (text != tmp)
+    free(text);
+  ps->p = q;
+  return v;
+}
+
+static bool literal(Parser *ps, const char *word, size_t n) {
+  if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0) {
+    fail(ps, "invalid token");
+    return false;
+  }
+  ps->p += n;
+  return true;
+}
+
+static json_t *parse_value(Parser *ps);
+
+static json_t *parse_object(Parser *ps) {
+  ps->p++; /* '{' */
+  json_t *obj = json_object();
+  skip_ws(ps);
+  if (ps->p < ps->end && *ps->p == '}') {
+    ps->p++;
+    return obj;
+  }
+  for (;;) {
+    skip_ws(ps);
+    if (ps->p >= ps->end || *ps->p != '"') {
+      fail(ps, "string or '}' expected");
+      break;
+    }
+    const char *key;
+    size_t key_len;
+    if (!scan_string(ps, &key, &key_len))
+      break;
+    /* The key may live in scratch, which the value's strings reuse: keep a copy if so. */
+    char small[128];
+    char *kcopy = NULL;
+    if (key == ps->scratch.data) {
+      kcopy = key_len < sizeof small ? small : malloc(key_len + 1);
+      if (!kcopy) {
+        fail(ps, "out of memory");
+        break;
+      }
+      memcpy(kcopy, key, key_len);
+      key = kcopy;
+    }
+    skip_ws(ps);
+    json_t *v = NULL;
+    if (ps->p >= ps->end || *ps->p != ':')
+      fail(ps, "':' expected");
+    else
+      ps->p++, v = parse_value(ps);
+    if (v && json_object_setn_new_nocheck(obj, key, key_len, v) < 0)
+      fail(ps, "cannot add a key");
+    if (kcopy && kcopy != small)
+      free(kcopy);
+    if (!v || ps->failed)
+      break;
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == ',') {
+      ps->p++;
+      continue;
+    }
+    if (ps->p < ps->end && *ps->p == '}') {
+      ps->p++;
+      return obj;
+    }
+    fail(ps, "'}' expected");
+    break;
+  }
+  json_decref(obj);
+  return NULL;
+}
+
+static json_t *parse_array(Parser *ps) {
+  ps->p++; /* '[' */
+  json_t *arr = json_array();
+  skip_ws(ps);
+  if (ps->p < ps->end && *ps->p == ']') {
+    ps->p++;
+    return arr;
+  }
+  for (;;) {
+    json_t *v = parse_value(ps);
+    if (!v || json_array_append_new(arr, v) < 0)
+      break;
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == ',') {
+      ps->p++;
+      continue;
+    }
+    if (ps->p < ps->end && *ps->p == ']') {
+      ps->p++;
+      return arr;
+    }
+    fail(ps, "']' expected");
+    break;
+  }
+  json_decref(arr);
+  return NULL;
+}
+
+static json_t *parse_value(Parser *ps) {
+  skip_ws(ps);
+  if (ps->p >= ps->end) {
+    fail(ps, "'[' or '{' or a value expected near end of input");
+    return NULL;
+  }
+  switch (*ps->p) {
+  case '{':
+  case '[': {
+    if (++ps->depth > JSON_PARSER_MAX_DEPTH) {
+      fail(ps, "maximum parsing depth reached");
+      return NULL;
+    }
+    json_t *v = *ps->p == '{' ? parse_object(ps) : parse_array(ps);
+    ps->depth--;
+    return v;
+  }
+  case '"': {
+    const char *s;
+    size_t n;
+    return scan_string(ps, &s, &n) ? json_stringn_nocheck(s, n) : NULL;
+  }
+  case 't':
+    return literal(ps, "true", 4) ? json_true() : NULL;
+  case 'f':
+    return literal(ps, "false", 5) ? json_false() : NULL;
+  case 'n':
+    return literal(ps, "null", 4) ? json_null() : NULL;
+  default:
+    return parse_number(ps);
+  }
+}
+
+json_t *json_fast_loadb(const char *buf, size_t len, json_error_t *err) {
+  Parser ps = {.start = buf, .p = buf, .end = buf + len, .scratch = BUF_INIT, .err = err};
+  skip_ws(&ps);
+  json_t *v = NULL;
+  if (ps.p < ps.end && (*ps.p == '{' || *ps.p == '['))
+    v = parse_value(&ps);
+  else
+    fail(&ps, "'[' or '{' expected");
+  if (v) {
+    skip_ws(&ps);
+    if (ps.p != ps.end) {
+      fail(&ps, "end of input expected");
+      json_decref(v);
+      v = NULL;
+    }
+  }
+  buf_free(&ps.scratch);
+  return v;
+}

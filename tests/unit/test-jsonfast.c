@@ -1,0 +1,173 @@
+/* json_fast_loadb against jansson's json_loadb (flags 0): the same value (json_equal, and the same
+ * integer/real kinds) for every input jansson accepts, a refusal with a message for every input it refuses
+ * — on hand-picked cases and on many deterministic mutations of a Kubernetes object. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/jsonfast.h"
+
+/* Same shape, and reals stay reals (json_equal would let 1 and 1.0 differ anyway, but say so). */
+static void assert_same(const char *in, size_t len) {
+  json_error_t je, fe;
+  json_t *want = json_loadb(in, len, 0, &je);
+  json_t *got = json_fast_loadb(in, len, &fe);
+  if (!want != !got)
+    fail_msg("input %.*s: jansson %s, fast %s (%s)", (int)len, in, want ? "accepts" : je.text,
+             got ? "accepts" : "refuses", got ? "" : fe.text);
+  if (want) {
+    if (!json_equal(want, got))
+      fail_msg("input %.*s: different values", (int)len, in);
+  } else {
+    assert_true(fe.text[0] != 0);
+  }
+  json_decref(want);
+  json_decref(got);
+}
+
+static void same(const char *in) {
+  assert_same(in, strlen(in));
+}
+
+static void test_cases(void **state) {
+  static const char *const cases[] = {
+      "{}",
+      "[]",
+      " {\"a\":1} ",
+      "[1,2,3]",
+      "{\"a\":[true,false,null],\"b\":{\"c\":\"d\"}}",
+      "[0,-0,1,-1,9223372036854775807,-9223372036854775808]",
+      "[9223372036854775808]",
+      "[-9223372036854775809]",
+      "[1.5,-2.25e3,1E-2,0.0,1e308]",
+      "[1e400]",
+      "[-1e400]",
+      "[1e-400]",
+      "[01]",
+      "[1.]",
+      "[.5]",
+      "[-]",
+      "[1e]",
+      "[1e+]",
+      "[+1]",
+      "[\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\"]",
+      "[\"\\u00e9\\u20ac\\ud83d\\ude00\"]",
+      "[\"\\ud83d\"]",
+      "[\"\\ude00\"]",
+      "[\"\\ud83dx\"]",
+      "[\"\\u0000\"]",
+      "[\"\\u12\"]",
+      "[\"\\x\"]",
+      "[\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"]",
+      "[\"\xc3\"]",
+      "[\"\xc0\xaf\"]",
+      "[\"\xed\xa0\x80\"]",
+      "[\"\xf4\x90\x80\x80\"]",
+      "[\"\xff\"]",
+      "[\"tab\there\"]",
+      "[\"nl\nhere\"]",
+      "[\"unterminated]",
+      "{\"a\" 1}",
+      "{\"a\":1,}",
+      "[1,]",
+      "{\"a\":1 \"b\":2}",
+      "{1:2}",
+      "{\"a\":1}x",
+      "{\"a\":1} {}",
+      "\"top\"",
+      "1",
+      "true",
+      "null",
+      "",
+      "   ",
+      "[tru]",
+      "[nul]",
+      "[falsey]",
+      "{\"dup\":1,\"dup\":2}",
+      "{\"\\u0041\":\"key escaped\"}",
+      "{\"k\\n\":{\"k\\t\":[\"v\\\"\"]}}",
+      "[[[[[[[[[[]]]]]]]]]]",
+      "{\"a\":{\"b\":",
+      "[1 2]",
+      "\t\r\n[\t\r\n]\t\r\n",
+      "{\"metadata\":{\"name\":\"p00001\",\"labels\":{\"app\":\"bench\"}},\"spec\":{\"containers\":[{"
+      "\"name\":"
+      "\"c\",\"image\":\"registry.k8s.io/pause:3.10\",\"resources\":{\"requests\":{\"cpu\":\"10m\"}}}]}}",
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+    same(cases[i]);
+  /* A NUL byte inside the input. */
+  assert_same("[\"a\0b\"]", 7);
+  assert_same("[1]\0", 4);
+}
+
+static void test_depth(void **state) {
+  for (size_t depth = 2040; depth <= 2056; depth += 8) {
+    char *s = malloc(2 * depth + 1);
+    memset(s, '[', depth);
+    memset(s + depth, ']', depth);
+    s[2 * depth] = 0;
+    same(s);
+    free(s);
+  }
+}
+
+/* Deterministic mutations of a realistic object: replaced, deleted, duplicated and inserted bytes, with a
+ * bias to the characters that matter to JSON. */
+static void test_mutations(void **state) {
+  static const char base[] =
+      "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"web-7d\\u00e9\",\"namespace\":"
+      "\"default\","
+      "\"uid\":\"0b1c\",\"resourceVersion\":\"123\",\"labels\":{\"app\":\"web\",\"tier\":\"fr\\\"ont\"},"
+      "\"annotations\":{\"note\":\"caf\xc3\xa9 \\ud83d\\ude00\"}},\"spec\":{\"containers\":[{\"name\":\"c\","
+      "\"image\":\"nginx:1.25\",\"ports\":[{\"containerPort\":80,\"protocol\":\"TCP\"}],\"resources\":{"
+      "\"requests\":{\"cpu\":\"10m\",\"memory\":\"16Mi\"}}}],\"terminationGracePeriodSeconds\":30,"
+      "\"priority\":-1,\"weight\":0.25e1},\"status\":{\"phase\":\"Running\",\"ready\":true,\"x\":null,"
+      "\"conditions\":[]}}";
+  static const char alphabet[] = "{}[]\",:\\u0123456789eE.-+ tfnl\xc3\xa9\xff\x01\n";
+  size_t n = strlen(base);
+  char *buf = malloc(n + 16);
+  unsigned seed = 12345;
+  for (int round = 0; round < 20000; round++) {
+    memcpy(buf, base, n + 1);
+    size_t len = n;
+    int edits = 1 + rand_r(&seed) % 3;
+    for (int k = 0; k < edits && len > 1; k++) {
+      size_t at = (size_t)rand_r(&seed) % len;
+      char c = alphabet[rand_r(&seed) % (sizeof alphabet - 1)];
+      switch (rand_r(&seed) % 4) {
+      case 0:
+        buf[at] = c;
+        break;
+      case 1:
+        memmove(buf + at, buf + at + 1, len - at);
+        len--;
+        break;
+      case 2:
+        memmove(buf + at + 1, buf + at, len - at + 1);
+        buf[at] = c;
+        len++;
+        break;
+      default:
+        len = at + 1; /* truncated */
+        break;
+      }
+    }
+    assert_same(buf, len);
+  }
+  free(buf);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_cases),
+      cmocka_unit_test(test_depth),
+      cmocka_unit_test(test_mutations),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
