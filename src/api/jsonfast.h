@@ -1,5 +1,5 @@
 /* A faster decoder of JSON into jansson values, for the bulk of what clients read (list answers, watch
- * events): same result and same refusals as json_loadb(buf, len, 0, err), 2.5–3 times as fast
+ * events): same result and same refusals as json_loadb(buf, len, 0, err), 2–3 times as fast
  * (bench/bench-json.c). err->text says what was wrong (its words are not jansson's); line and column are -1,
  * position is the byte offset. */
 #pragma once

@@ -124,9 +124,9 @@ static int bind(PvState *s, json_t *pv_in, json_t *pvc_in, Error *err) {
     pvc = res;
   }
   json_t *modes = jpath(pv, "spec.accessModes"), *capacity = jpath(pv, "spec.capacity");
-  json_t *want = json_pack("{s:s,s:o,s:o}", "phase", "Bound", "accessModes",
-                           modes ? json_incref(modes) : json_array(), "capacity",
-                           capacity ? json_incref(capacity) : json_object());
+  json_t *want =
+      json_pack("{s:s,s:o,s:o}", "phase", "Bound", "accessModes", modes ? json_incref(modes) : json_array(),
+                "capacity", capacity ? json_incref(capacity) : json_object());
   json_t *old = jpath(pvc, "status");
   bool same = streq_ptr(jstr(old, "phase"), "Bound") &&
               json_equal(json_object_get(old, "accessModes"), json_object_get(want, "accessModes")) &&
