@@ -40,6 +40,13 @@ static void fail(Parser *ps, const char *msg) {
   snprintf(ps->err->source, sizeof ps->err->source, "<buffer>");
 }
 
+/* fail() with the position at q; false, for the string scanner to return. */
+static bool fail_at(Parser *ps, const char *q, const char *msg) {
+  ps->p = q;
+  fail(ps, msg);
+  return false;
+}
+
 static void skip_ws(Parser *ps) {
   while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\n' || *ps->p == '\r' || *ps->p == '\t'))
     ps->p++;
@@ -140,16 +147,12 @@ static bool scan_string(Parser *ps, const char **ret, size_t *ret_len) {
       return true;
     }
     if (c < 0x20) {
-      ps->p = q;
-      fail(ps, "control character in a string");
-      return false;
+      return fail_at(ps, q, "control character in a string");
     }
     if (c >= 0x80) {
       size_t n = utf8_len((const unsigned char *)q, (size_t)(e - q));
       if (!n) {
-        ps->p = q;
-        fail(ps, "unable to decode byte in string");
-        return false;
+        return fail_at(ps, q, "unable to decode byte in string");
       }
       q += n;
       continue;
@@ -164,67 +167,46 @@ static bool scan_string(Parser *ps, const char **ret, size_t *ret_len) {
       break;
     char x = q[1];
     q += 2;
-    switch (x) {
-    case '"':
-    case '\\':
-    case '/':
-      buf_putc(&ps->scratch, x);
-      break;
-    case 'b':
-      buf_putc(&ps->scratch, '\b');
-      break;
-    case 'f':
-      buf_putc(&ps->scratch, '\f');
-      break;
-    case 'n':
-      buf_putc(&ps->scratch, '\n');
-      break;
-    case 'r':
-      buf_putc(&ps->scratch, '\r');
-      break;
-    case 't':
-      buf_putc(&ps->scratch, '\t');
-      break;
-    case 'u': {
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    const char *m = x ? strchr(from, x) : NULL;
+    if (m) {
+      buf_putc(&ps->scratch, to[m - from]);
+    } else if (x == 'u') {
       int v = e - q >= 4 ? hex4(q) : -1;
       if (v < 0) {
-        ps->p = q;
-        fail(ps, "invalid escape");
-        return false;
+        return fail_at(ps, q, "invalid escape");
       }
       q += 4;
       unsigned cp = (unsigned)v;
       if (cp >= 0xd800 && cp <= 0xdbff) {
         int lo = e - q >= 6 && q[0] == '\\' && q[1] == 'u' ? hex4(q + 2) : -1;
         if (lo < 0xdc00 || lo > 0xdfff) {
-          ps->p = q;
-          fail(ps, "invalid Unicode escape: a lone high surrogate");
-          return false;
+          return fail_at(ps, q, "invalid Unicode escape: a lone high surrogate");
         }
         cp = 0x10000 + ((cp - 0xd800) << 10) + ((unsigned)lo - 0xdc00);
         q += 6;
       } else if (cp >= 0xdc00 && cp <= 0xdfff) {
-        ps->p = q;
-        fail(ps, "invalid Unicode escape: a lone low surrogate");
-        return false;
+        return fail_at(ps, q, "invalid Unicode escape: a lone low surrogate");
       } else if (cp == 0) {
-        ps->p = q;
-        fail(ps, "\\u0000 is not allowed");
-        return false;
+        return fail_at(ps, q, "\\u0000 is not allowed");
       }
       put_utf8(&ps->scratch, cp);
-      break;
-    }
-    default:
-      ps->p = q;
-      fail(ps, "invalid escape");
-      return false;
+    } else {
+      return fail_at(ps, q, "invalid escape");
     }
     run = q;
   }
   ps->p = e;
   fail(ps, "premature end of input in a string");
   return false;
+}
+
+/* Past the digits starting at q, of which there must be one at least (else NULL). */
+static const char *digits(const char *q, const char *e) {
+  const char *d = q;
+  while (d < e && *d >= '0' && *d <= '9')
+    d++;
+  return d > q ? d : NULL;
 }
 
 static json_t *parse_number(Parser *ps) {
@@ -243,27 +225,18 @@ static json_t *parse_number(Parser *ps) {
   }
   if (q < e && *q == '.') {
     real = true;
-    q++;
-    if (q >= e || *q < '0' || *q > '9') {
-      ps->p = q;
-      fail(ps, "invalid number");
-      return NULL;
-    }
-    while (q < e && *q >= '0' && *q <= '9')
-      q++;
+    q = digits(q + 1, e);
   }
-  if (q < e && (*q == 'e' || *q == 'E')) {
+  if (q && q < e && (*q == 'e' || *q == 'E')) {
     real = true;
     q++;
     if (q < e && (*q == '+' || *q == '-'))
       q++;
-    if (q >= e || *q < '0' || *q > '9') {
-      ps->p = q;
-      fail(ps, "invalid number");
-      return NULL;
-    }
-    while (q < e && *q >= '0' && *q <= '9')
-      q++;
+    q = digits(q, e);
+  }
+  if (!q) {
+    fail(ps, "invalid number: digits expected");
+    return NULL;
   }
   char tmp[64];
   size_t n = (size_t)(q - s);
@@ -306,15 +279,41 @@ static bool literal(Parser *ps, const char *word, size_t n) {
 
 static json_t *parse_value(Parser *ps);
 
+/* Consumes c, after whitespace, if it comes next. */
+static bool eat(Parser *ps, char c) {
+  skip_ws(ps);
+  if (ps->p < ps->end && *ps->p == c) {
+    ps->p++;
+    return true;
+  }
+  return false;
+}
+
+/* After a member or an element: 1 for ',' (another follows), 0 for the closing character, -1 otherwise. */
+static int next_or_close(Parser *ps, char close, const char *expected) {
+  if (eat(ps, ','))
+    return 1;
+  if (eat(ps, close))
+    return 0;
+  fail(ps, expected);
+  return -1;
+}
+
+/* The container when its closing character ended it (more == 0), else NULL (it is released). */
+static json_t *closed(json_t *c, int more) {
+  if (more == 0)
+    return c;
+  json_decref(c);
+  return NULL;
+}
+
 static json_t *parse_object(Parser *ps) {
   ps->p++; /* '{' */
   json_t *obj = json_object();
-  skip_ws(ps);
-  if (ps->p < ps->end && *ps->p == '}') {
-    ps->p++;
+  if (eat(ps, '}'))
     return obj;
-  }
-  for (;;) {
+  int more = -1;
+  do {
     skip_ws(ps);
     if (ps->p >= ps->end || *ps->p != '"') {
       fail(ps, "string or '}' expected");
@@ -348,48 +347,24 @@ static json_t *parse_object(Parser *ps) {
       free(kcopy);
     if (!v || ps->failed)
       break;
-    skip_ws(ps);
-    if (ps->p < ps->end && *ps->p == ',') {
-      ps->p++;
-      continue;
-    }
-    if (ps->p < ps->end && *ps->p == '}') {
-      ps->p++;
-      return obj;
-    }
-    fail(ps, "'}' expected");
-    break;
-  }
-  json_decref(obj);
-  return NULL;
+  } while ((more = next_or_close(ps, '}', "'}' expected")) > 0);
+  return closed(obj, ps->failed ? -1 : more);
 }
 
 static json_t *parse_array(Parser *ps) {
   ps->p++; /* '[' */
   json_t *arr = json_array();
-  skip_ws(ps);
-  if (ps->p < ps->end && *ps->p == ']') {
-    ps->p++;
+  if (eat(ps, ']'))
     return arr;
-  }
-  for (;;) {
+  int more = -1;
+  do {
     json_t *v = parse_value(ps);
-    if (!v || json_array_append_new(arr, v) < 0)
+    if (!v || json_array_append_new(arr, v) < 0) {
+      fail(ps, "cannot add an element"); /* (keeps the first failure) */
       break;
-    skip_ws(ps);
-    if (ps->p < ps->end && *ps->p == ',') {
-      ps->p++;
-      continue;
     }
-    if (ps->p < ps->end && *ps->p == ']') {
-      ps->p++;
-      return arr;
-    }
-    fail(ps, "']' expected");
-    break;
-  }
-  json_decref(arr);
-  return NULL;
+  } while ((more = next_or_close(ps, ']', "']' expected")) > 0);
+  return closed(arr, ps->failed ? -1 : more);
 }
 
 static json_t *parse_value(Parser *ps) {
