@@ -367,7 +367,7 @@ static json_t *parse_array(Parser *ps) {
   return closed(arr, ps->failed ? -1 : more);
 }
 
-static json_t *parse_value(Parser *ps) {
+static json_t *parse_value_at_depth(Parser *ps) {
   skip_ws(ps);
   if (ps->p >= ps->end) {
     fail(ps, "'[' or '{' or a value expected near end of input");
@@ -375,15 +375,9 @@ static json_t *parse_value(Parser *ps) {
   }
   switch (*ps->p) {
   case '{':
-  case '[': {
-    if (++ps->depth > JSON_PARSER_MAX_DEPTH) {
-      fail(ps, "maximum parsing depth reached");
-      return NULL;
-    }
-    json_t *v = *ps->p == '{' ? parse_object(ps) : parse_array(ps);
-    ps->depth--;
-    return v;
-  }
+    return parse_object(ps);
+  case '[':
+    return parse_array(ps);
   case '"': {
     const char *s;
     size_t n;
@@ -398,6 +392,18 @@ static json_t *parse_value(Parser *ps) {
   default:
     return parse_number(ps);
   }
+}
+
+/* Every value counts one level, scalars included, as jansson counts them. */
+static json_t *parse_value(Parser *ps) {
+  if (++ps->depth > JSON_PARSER_MAX_DEPTH) {
+    ps->depth--;
+    fail(ps, "maximum parsing depth reached");
+    return NULL;
+  }
+  json_t *v = parse_value_at_depth(ps);
+  ps->depth--;
+  return v;
 }
 
 json_t *json_fast_loadb(const char *buf, size_t len, json_error_t *err) {

@@ -334,12 +334,12 @@ static int read_page(ApiServer *s, const char *prefix, const char *after, int64_
 static ssize_t count_after(ApiServer *s, const char *prefix, const char *after, int64_t at_rev) {
   if (at_rev == 0 || at_rev == watch_cache_revision(s->cache)) {
     CacheObj **objs;
-    size_t n;
+    size_t n, rest = 0;
     int64_t rev;
-    watch_cache_list(s->cache, prefix, after, 0, &objs, &n, &rev, NULL);
+    watch_cache_list(s->cache, prefix, after, 1, &objs, &n, &rev, &rest);
     watch_cache_list_free(objs, n);
     if (at_rev == 0 || rev == at_rev)
-      return (ssize_t)n;
+      return (ssize_t)(n + rest);
   }
   /* The store counts what lies beyond one item without reading the values. */
   StoreKVList l = {0};
@@ -676,7 +676,10 @@ static ssize_t watch_fill(void *state, char *buf, size_t max) {
     if (w->ended || atomic_load(&w->server->stopping))
       return -1;
     if (w->next_initial < w->n_initial) {
-      /* Initial state in chunks so that a huge list does not sit in memory twice. */
+      /* Initial state in chunks so that a huge list does not sit in memory twice; an in-process client
+       * taking objects never returns to its transport in between, so its cancel is looked at here. */
+      if (w->cancelled && w->cancelled(w->cancel_arg))
+        return -1;
       for (size_t k = 0; k < 64 && w->next_initial < w->n_initial; k++, w->next_initial++)
         if (list_filter_match(&w->filter, w->initial[w->next_initial]->obj))
           emit_event(w, "ADDED", w->initial[w->next_initial]);

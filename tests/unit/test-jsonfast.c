@@ -107,13 +107,19 @@ static void test_cases(void **state) {
 }
 
 static void test_depth(void **state) {
-  for (size_t depth = 2040; depth <= 2056; depth += 8) {
-    char *s = malloc(2 * depth + 1);
-    memset(s, '[', depth);
-    memset(s + depth, ']', depth);
-    s[2 * depth] = 0;
-    same(s);
-    free(s);
+  /* Empty nests, and nests around a scalar, which counts one level more (as jansson counts it). */
+  for (size_t depth = 2044; depth <= 2052; depth++) {
+    for (int scalar = 0; scalar < 2; scalar++) {
+      char *s = malloc(2 * depth + 2);
+      memset(s, '[', depth);
+      size_t n = depth;
+      if (scalar)
+        s[n++] = '1';
+      memset(s + n, ']', depth);
+      s[n + depth] = 0;
+      same(s);
+      free(s);
+    }
   }
 }
 
