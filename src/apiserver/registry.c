@@ -172,7 +172,6 @@ static void set_now(json_t *meta, const char *field) {
   json_object_set_new(meta, field, json_string(ts));
 }
 
-/* Objects are stored without resourceVersion (the store's revision is the truth). */
 /* For a write whose obj is offered to the watch cache: the revision is the store's to set, so obj loses its
  * resourceVersion for good and the cache splices the new one into value instead of serialising obj again. */
 static char *encode_offered(json_t *obj) {
@@ -180,6 +179,7 @@ static char *encode_offered(json_t *obj) {
   return json_compact(obj);
 }
 
+/* Objects are stored without resourceVersion (the store's revision is the truth). */
 static char *encode_for_store(json_t *obj) {
   json_t *meta = jpath(obj, "metadata");
   json_t *rv = json_object_get(meta, "resourceVersion");

@@ -520,6 +520,7 @@ typedef struct WatchStream {
   int (*direct)(void *arg, const char *type, json_t *obj);
   void *direct_arg;
   int direct_rc;
+  bool as_stored;  /* the stored version, not a Table: events carry the cached object or its text */
   bool gone_first; /* the revision asked for is compacted: the stream is one 410 ERROR event */
 } WatchStream;
 
@@ -548,7 +549,7 @@ static void emit_event(WatchStream *w, const char *type, CacheObj *co) {
     emit_direct(w, type, co->obj);
     return;
   }
-  if (!w->table && api_resource_storage(w->res) == w->res) {
+  if (w->as_stored) {
     /* The object as stored is the answer: its compact text is kept with it, spliced in rather than
      * serialized again for every watcher. */
     buf_printf(&w->pending, "{\"type\":\"%s\",\"object\":", type);
@@ -737,7 +738,8 @@ static void handle_watch(ApiServer *s, HttpRequest *req, HttpResponse *resp, con
   w->table = resources_wants_table(req);
   w->include = http_query(req, "includeObject");
   w->bookmarks = http_query_bool(req, "allowWatchBookmarks");
-  if (req->on_watch_event && !w->table && api_resource_storage(t->res) == t->res) {
+  w->as_stored = !w->table && api_resource_storage(t->res) == t->res;
+  if (req->on_watch_event && w->as_stored) {
     w->direct = req->on_watch_event;
     w->direct_arg = req->watch_event_arg;
   }

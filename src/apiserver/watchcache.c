@@ -263,7 +263,7 @@ void watch_cache_withdraw(WatchCache *c, const char *value) {
  * update builds its object from the current one), which are immutable: only fresh top-level and metadata
  * objects are changed here. */
 static CacheObj *cache_obj_for_write(WatchCache *c, const StoreEvent *sev) {
-  json_t *offered = take_offer(c, sev->value);
+  json_t *offered = c ? take_offer(c, sev->value) : NULL; /* NULL c: history replayed from the store */
   if (!offered)
     return cache_obj_new(sev->key, sev->value, sev->len, sev->rev, sev->create_rev);
   json_t *top = json_copy(offered);
@@ -281,13 +281,11 @@ static int event_from_store(WatchCache *c, const StoreEvent *sev, WatchEvent *re
   switch (sev->type) {
   case STORE_EVENT_CREATE:
     ev.type = WATCH_ADDED;
-    ev.obj = c ? cache_obj_for_write(c, sev)
-               : cache_obj_new(sev->key, sev->value, sev->len, sev->rev, sev->create_rev);
+    ev.obj = cache_obj_for_write(c, sev);
     break;
   case STORE_EVENT_UPDATE:
     ev.type = WATCH_MODIFIED;
-    ev.obj = c ? cache_obj_for_write(c, sev)
-               : cache_obj_new(sev->key, sev->value, sev->len, sev->rev, sev->create_rev);
+    ev.obj = cache_obj_for_write(c, sev);
     ev.prev = cache_obj_new(sev->key, sev->prev_value, sev->prev_len, sev->prev_rev, sev->create_rev);
     break;
   case STORE_EVENT_DELETE:
