@@ -5,7 +5,10 @@
  *       one row per write, type = StoreEventType; index log_key(key, rev, type) serves historical lists;
  *       prev_value is NULL (the previous value is the row at prev_rev) except in rows written by older
  *       versions, which still read as they were
- *   current(key TEXT PRIMARY KEY, value BLOB, create_rev, mod_rev)  -- the live keys, for get/list
+ *   current(key TEXT PRIMARY KEY, create_rev, mod_rev) WITHOUT ROWID  -- the live keys, for get/list; a
+ *       key's value is its log row at mod_rev (compaction never removes a key's newest row), so a write
+ *       stores its value once and touches one small row here (schema version 2; version 1 kept the value
+ *       here too and is migrated when opened)
  * The file is owned by one process (a flock on "<path>-lock"), which is what lets the current revision be
  * cached in memory. Writes go through a single write connection under the store's write mutex. Reads go
  * through a small pool of read connections, so gets and lists run in parallel with each other and with
@@ -21,6 +24,8 @@
  * STORE_BATCH_MAX_BYTES), runs them in one BEGIN IMMEDIATE..COMMIT under the write mutex, and wakes their
  * writers; writes arriving meanwhile queue for the next batch, whose leader is the writer then heading the
  * queue. Nothing waits for a batch to fill: a lone writer commits at once, as it did before batching.
+ * Each writer sleeps on a mutex and condition of its own, so that waking a batch neither holds the queue's
+ * lock nor has the woken writers queue up for it (each wake is one signal, taken by one thread).
  * Inside a batch each write is checked (create-if-absent, expected revision) against the state left by the
  * writes before it and, if accepted, takes the next revision; a refused write changes nothing, consumes no
  * revision and leaves the others alone. Only after COMMIT succeeded are the in-memory revision advanced and
@@ -56,7 +61,7 @@
 #define STORE_BATCH_MAX_BYTES (4u << 20)
 /* Compaction deletes at most this many revisions per transaction so writers are not stalled behind it. */
 #define STORE_COMPACT_BATCH 10000
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_MMAP_SIZE 1073741824
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)
@@ -70,9 +75,21 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS log (rev INTEGER PRIMARY KEY, key TEXT NOT NULL, type INTEGER NOT NULL,"
     " create_rev INTEGER NOT NULL, prev_rev INTEGER NOT NULL, value BLOB, prev_value BLOB);"
     "CREATE INDEX IF NOT EXISTS log_key ON log (key, rev, type);"
-    "CREATE TABLE IF NOT EXISTS current (key TEXT PRIMARY KEY, value BLOB NOT NULL,"
-    " create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS current (key TEXT PRIMARY KEY, create_rev INTEGER NOT NULL,"
+    " mod_rev INTEGER NOT NULL) WITHOUT ROWID;"
     "INSERT OR IGNORE INTO meta (name, value) VALUES ('rev', 0), ('compact', 0);";
+
+/* Version 1 to 2: the current table loses its copy of each value. A live key's newest log row is kept by
+ * compaction, so it is there; were one missing, it is restored from the value version 1 kept. */
+static const char migrate_v1_sql[] =
+    "INSERT INTO log (rev, key, type, create_rev, prev_rev, value)"
+    " SELECT c.mod_rev, c.key, CASE WHEN c.mod_rev = c.create_rev THEN 0 ELSE 1 END, c.create_rev, 0, c.value"
+    " FROM current c WHERE NOT EXISTS (SELECT 1 FROM log l WHERE l.rev = c.mod_rev);"
+    "CREATE TABLE current_v2 (key TEXT PRIMARY KEY, create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL)"
+    " WITHOUT ROWID;"
+    "INSERT INTO current_v2 (key, create_rev, mod_rev) SELECT key, create_rev, mod_rev FROM current;"
+    "DROP TABLE current;"
+    "ALTER TABLE current_v2 RENAME TO current;";
 
 typedef enum WriteStmt {
   W_BEGIN,
@@ -93,11 +110,14 @@ static const char *const write_sql[_W_MAX] = {
     [W_BEGIN] = "BEGIN IMMEDIATE",
     [W_COMMIT] = "COMMIT",
     [W_ROLLBACK] = "ROLLBACK",
-    [W_GET] = "SELECT value, create_rev, mod_rev FROM current WHERE key = ?1",
+    /* CROSS JOIN keeps current as the outer table: a key (or a range of keys) first, then each row's value
+     * by its revision. */
+    [W_GET] = "SELECT l.value, c.create_rev, c.mod_rev FROM current c CROSS JOIN log l ON l.rev = c.mod_rev"
+              " WHERE c.key = ?1",
     [W_INSERT_LOG] = "INSERT INTO log (rev, key, type, create_rev, prev_rev, value)"
                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [W_INSERT_CURRENT] = "INSERT INTO current (key, value, create_rev, mod_rev) VALUES (?1, ?2, ?3, ?4)",
-    [W_UPDATE_CURRENT] = "UPDATE current SET value = ?2, mod_rev = ?3 WHERE key = ?1",
+    [W_INSERT_CURRENT] = "INSERT INTO current (key, create_rev, mod_rev) VALUES (?1, ?2, ?3)",
+    [W_UPDATE_CURRENT] = "UPDATE current SET mod_rev = ?2 WHERE key = ?1",
     [W_DELETE_CURRENT] = "DELETE FROM current WHERE key = ?1",
     [W_SET_META] = "UPDATE meta SET value = ?2 WHERE name = ?1",
     /* prev_rev of an update or delete is the rev of the key's previous row, so the rows superseded by
@@ -125,9 +145,10 @@ static const char *const read_sql[_R_MAX] = {
     [R_END] = "COMMIT",
     [R_META] =
         "SELECT (SELECT value FROM meta WHERE name = 'rev'), (SELECT value FROM meta WHERE name = 'compact')",
-    [R_GET] = "SELECT value, create_rev, mod_rev FROM current WHERE key = ?1",
-    [R_LIST_CURRENT] = "SELECT key, value, create_rev, mod_rev FROM current WHERE key >= ?1 AND key < ?2"
-                       " ORDER BY key",
+    [R_GET] = "SELECT l.value, c.create_rev, c.mod_rev FROM current c CROSS JOIN log l ON l.rev = c.mod_rev"
+              " WHERE c.key = ?1",
+    [R_LIST_CURRENT] = "SELECT c.key, l.value, c.create_rev, c.mod_rev FROM current c CROSS JOIN log l"
+                       " ON l.rev = c.mod_rev WHERE c.key >= ?1 AND c.key < ?2 ORDER BY c.key",
     [R_COUNT_CURRENT] = "SELECT count(*) FROM current WHERE key > ?1 AND key < ?2",
     /* SQLite's bare-column rule gives the type of the max(rev) row; the index covers the query, so values
      * are only read (R_LOG_ROW) for rows that are returned. */
@@ -161,10 +182,12 @@ struct WriteReq {
   Error *err;
   char *prev_buf; /* owns ev.prev_value */
   int result;     /* 0, or why the write was refused or failed */
-  /* Guarded by queue_lock: */
-  bool done;
-  pthread_cond_t wake; /* signalled when done is set, or when this write heads the queue and no one leads */
-  WriteReq *next;
+  WriteReq *next; /* guarded by queue_lock */
+  /* Guarded by lock: done is set by the leader that committed the write (or refused it); lead when the
+   * write heads the queue as a batch ends, making its writer the next leader. wake is signalled then. */
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
+  bool done, lead;
 };
 
 struct Store {
@@ -497,8 +520,9 @@ static int open_write_conn(Store *s, const StoreOptions *opts, Error *err) {
     return error_set(err, -EPROTONOSUPPORT, NULL, "store: %s has schema version %" PRId64 ", newer than %d",
                      s->path, version, STORE_SCHEMA_VERSION);
   if (version < STORE_SCHEMA_VERSION) {
-    _cleanup_free_ char *sql =
-        xasprintf("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;", schema_sql, STORE_SCHEMA_VERSION);
+    /* A new file gets the schema; one of version 1 is migrated, in one transaction either way. */
+    _cleanup_free_ char *sql = xasprintf("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;",
+                                         version == 1 ? migrate_v1_sql : schema_sql, STORE_SCHEMA_VERSION);
     r = db_exec(s->db, sql, err);
     if (r < 0) {
       sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -654,15 +678,13 @@ static int apply_write_locked(Store *s, const StoreEvent *ev, size_t key_len, Er
   case STORE_EVENT_CREATE:
     st = s->wstmt[W_INSERT_CURRENT];
     bind_text(st, 1, ev->key, key_len);
-    bind_value(st, 2, ev->value, ev->len);
-    sqlite3_bind_int64(st, 3, ev->create_rev);
-    sqlite3_bind_int64(st, 4, ev->rev);
+    sqlite3_bind_int64(st, 2, ev->create_rev);
+    sqlite3_bind_int64(st, 3, ev->rev);
     break;
   case STORE_EVENT_UPDATE:
     st = s->wstmt[W_UPDATE_CURRENT];
     bind_text(st, 1, ev->key, key_len);
-    bind_value(st, 2, ev->value, ev->len);
-    sqlite3_bind_int64(st, 3, ev->rev);
+    sqlite3_bind_int64(st, 2, ev->rev);
     break;
   default:
     st = s->wstmt[W_DELETE_CURRENT];
@@ -731,10 +753,23 @@ static WriteReq *take_batch(Store *s, size_t *ret_n) {
   return batch;
 }
 
-/* Leads one group commit. Called with queue_lock held and no leader; returns with queue_lock held, the
- * batch's writes done and their writers woken, and leadership handed to the next queued writer. */
+/* Sets a flag of a waiting write and wakes its writer. For done, the writer may return and free q as soon
+ * as the lock is released: q is not touched after. */
+static void wake_writer(WriteReq *q, bool lead) {
+  pthread_mutex_lock(&q->lock);
+  if (lead)
+    q->lead = true;
+  else
+    q->done = true;
+  pthread_cond_signal(&q->wake);
+  pthread_mutex_unlock(&q->lock);
+}
+
+/* Leads one group commit: the caller is the leader (s->leader was set for it) and the queue holds at least
+ * its own write. Returns with the batch's writes done and their writers woken, and leadership passed to the
+ * write then heading the queue (possibly the caller's own, when the batch could not take it). */
 static void lead_batch(Store *s) {
-  s->leader = true;
+  pthread_mutex_lock(&s->queue_lock);
   size_t n;
   WriteReq *batch = take_batch(s, &n);
   pthread_mutex_unlock(&s->queue_lock);
@@ -759,23 +794,25 @@ static void lead_batch(Store *s) {
     log_debug("store", "group commit of %zu writes failed: %s", n, batch_err.message);
   error_reset(&batch_err);
 
+  /* The next batch first: its leader stays queued, hence alive, until a leader (it) takes it. */
   pthread_mutex_lock(&s->queue_lock);
-  s->leader = false;
-  /* Each writer sleeps on its own condition, so waking a batch costs one signal per write; the queue_lock
-   * held here keeps each request alive until its owner reacquires it. */
-  for (WriteReq *q = batch, *next; q; q = next) {
-    next = q->next;
-    q->done = true;
-    pthread_cond_signal(&q->wake);
+  WriteReq *next = s->queue_head;
+  if (!next)
+    s->leader = false;
+  pthread_mutex_unlock(&s->queue_lock);
+  if (next)
+    wake_writer(next, true);
+  for (WriteReq *q = batch, *after; q; q = after) {
+    after = q->next;
+    wake_writer(q, false);
   }
-  if (s->queue_head)
-    pthread_cond_signal(&s->queue_head->wake);
 }
 
 /* Queues ev and sleeps until a leader has committed it, or leads the batch itself when no commit is in
  * progress. ev->type/key/value/len are filled by the caller and the rest by the batch. */
 static int store_write(Store *s, const StoreEvent *ev, int64_t expected_rev, int64_t *ret_rev, Error *err) {
   WriteReq req = {.ev = *ev, .expected_rev = expected_rev, .err = err};
+  pthread_mutex_init(&req.lock, NULL);
   pthread_cond_init(&req.wake, NULL);
   pthread_mutex_lock(&s->queue_lock);
   if (s->queue_tail)
@@ -784,14 +821,24 @@ static int store_write(Store *s, const StoreEvent *ev, int64_t expected_rev, int
     s->queue_head = &req;
   s->queue_tail = &req;
   s->n_queued++;
-  while (!req.done) {
-    if (s->leader)
-      pthread_cond_wait(&req.wake, &s->queue_lock);
-    else
-      lead_batch(s);
-  }
+  bool lead = !s->leader;
+  s->leader = true;
   pthread_mutex_unlock(&s->queue_lock);
+  for (;;) {
+    if (lead)
+      lead_batch(s);
+    pthread_mutex_lock(&req.lock);
+    while (!req.done && !req.lead)
+      pthread_cond_wait(&req.wake, &req.lock);
+    bool done = req.done;
+    lead = req.lead;
+    req.lead = false;
+    pthread_mutex_unlock(&req.lock);
+    if (done)
+      break;
+  }
   pthread_cond_destroy(&req.wake);
+  pthread_mutex_destroy(&req.lock);
   free(req.prev_buf);
   if (req.result < 0)
     return req.result;

@@ -693,6 +693,65 @@ static void test_prev_value_of_older_rows(void **state) {
   recorder_reset(&rec);
 }
 
+/* A database of schema version 1 (each live value also in the current table) is migrated when opened: the
+ * same keys, values and revisions read back, and a live key whose log row was missing gets it back from the
+ * value version 1 kept. */
+static void test_migrate_v1(void **state) {
+  Fixture *f = *state;
+  Error err = ERROR_INIT;
+  store_close(f->store);
+  f->store = NULL;
+  unlink(f->path);
+  _cleanup_free_ char *wal = xasprintf("%s-wal", f->path), *shm = xasprintf("%s-shm", f->path);
+  unlink(wal);
+  unlink(shm);
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+  static const char v1[] =
+      "PRAGMA journal_mode = WAL;"
+      "CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+      "CREATE TABLE log (rev INTEGER PRIMARY KEY, key TEXT NOT NULL, type INTEGER NOT NULL,"
+      " create_rev INTEGER NOT NULL, prev_rev INTEGER NOT NULL, value BLOB, prev_value BLOB);"
+      "CREATE INDEX log_key ON log (key, rev, type);"
+      "CREATE TABLE current (key TEXT PRIMARY KEY, value BLOB NOT NULL, create_rev INTEGER NOT NULL,"
+      " mod_rev INTEGER NOT NULL);"
+      "INSERT INTO meta VALUES ('rev', 5), ('compact', 0);"
+      "INSERT INTO log VALUES (1, '/m/a', 0, 1, 0, 'a1', NULL), (2, '/m/b', 0, 2, 0, 'b2', NULL),"
+      " (3, '/m/a', 1, 1, 1, 'a3', 'a1'), (4, '/m/c', 0, 4, 0, 'c4', NULL), (5, '/m/c', 2, 4, 4, NULL, 'c4');"
+      /* /m/b's row at rev 2 is missing from this log: the migration restores it from current. */
+      "DELETE FROM log WHERE rev = 2;"
+      "INSERT INTO current VALUES ('/m/a', 'a3', 1, 3), ('/m/b', 'b2', 2, 2);"
+      "PRAGMA user_version = 1;";
+  assert_int_equal(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+
+  f->store = open_store(f, STORE_SYNC_FULL);
+  assert_int_equal(store_current_revision(f->store), 5);
+  assert_value(f->store, "/m/a", "a3", 3);
+  assert_value(f->store, "/m/b", "b2", 2);
+  assert_absent(f->store, "/m/c");
+  _cleanup_free_ char *keys = list_keys(f->store, "/m/", 0);
+  assert_string_equal(keys, "/m/a /m/b");
+  _cleanup_free_ char *at3 = list_keys(f->store, "/m/", 3);
+  assert_string_equal(at3, "/m/a /m/b");
+  assert_int_equal(update_ok(f->store, "/m/b", "b6", 2), 6);
+  assert_value(f->store, "/m/b", "b6", 6);
+  store_close(f->store);
+
+  assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+  sqlite3_stmt *st;
+  assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_int_equal(sqlite3_column_int(st, 0), 2);
+  sqlite3_finalize(st);
+  /* The value column is gone: the current table no longer holds values. */
+  assert_int_not_equal(sqlite3_prepare_v2(db, "SELECT value FROM current", -1, &st, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  f->store = open_store(f, STORE_SYNC_FULL);
+  assert_value(f->store, "/m/a", "a3", 3);
+  error_reset(&err);
+}
+
 static void test_commit_hook(void **state) {
   Fixture *f = *state;
   Store *s = f->store;
@@ -1430,6 +1489,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_crud_and_revisions, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
       cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
       cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
       cmocka_unit_test_setup_teardown(test_list_at_old_revision, setup, teardown),
       cmocka_unit_test_setup_teardown(test_events_since, setup, teardown),
