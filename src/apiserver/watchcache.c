@@ -611,12 +611,14 @@ int watch_cache_watch(WatchCache *c, const char *prefix, int64_t after_rev, Watc
   return 0;
 }
 
-int watcher_next(Watcher *w, int timeout_ms, WatchEvent *ret) {
-  if (w->next_backlog < w->n_backlog) {
-    *ret = w->backlog[w->next_backlog];
+int watcher_next_many(Watcher *w, int timeout_ms, WatchEvent *evs, size_t max) {
+  size_t n = 0;
+  while (n < max && w->next_backlog < w->n_backlog) {
+    evs[n++] = w->backlog[w->next_backlog];
     w->backlog[w->next_backlog++] = (WatchEvent){0};
-    return 0;
   }
+  if (n || !max)
+    return (int)n;
   WatchCache *c = w->cache;
   struct timespec deadline;
   clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -641,24 +643,34 @@ int watcher_next(Watcher *w, int timeout_ms, WatchEvent *ret) {
       pthread_mutex_unlock(&c->lock);
       return -ENODATA;
     }
-    while (w->cursor < c->rev) {
+    /* Everything already there, up to max, under one hold of the lock: a group commit publishes its
+     * writes together, and its watchers take them together. */
+    while (w->cursor < c->rev && n < max) {
       RingSlot *slot = &c->ring[(size_t)(w->cursor + 1) % c->ring_size];
       w->cursor++;
       if (slot->ev.rev != w->cursor || !slot->key)
         continue;
       if (strncmp(slot->key, w->prefix, w->prefix_len) != 0)
         continue;
-      *ret = slot->ev;
-      cache_obj_ref(ret->obj);
-      cache_obj_ref(ret->prev);
+      evs[n] = slot->ev;
+      cache_obj_ref(evs[n].obj);
+      cache_obj_ref(evs[n].prev);
+      n++;
+    }
+    if (n) {
       pthread_mutex_unlock(&c->lock);
-      return 0;
+      return (int)n;
     }
     if (pthread_cond_timedwait(&w->cond, &c->lock, &deadline) == ETIMEDOUT) {
       pthread_mutex_unlock(&c->lock);
       return -ETIMEDOUT;
     }
   }
+}
+
+int watcher_next(Watcher *w, int timeout_ms, WatchEvent *ret) {
+  int n = watcher_next_many(w, timeout_ms, ret, 1);
+  return n < 0 ? n : 0;
 }
 
 void watcher_interrupt(Watcher *w) {

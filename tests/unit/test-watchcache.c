@@ -130,6 +130,36 @@ static void test_watch_in_order(void **state) {
   close_fixture(&f);
 }
 
+/* watcher_next_many takes what is there, up to its max, in order; an interrupt is answered on its own. */
+static void test_watch_many(void **state) {
+  Fixture f;
+  open_fixture(&f, 64);
+  int64_t start = put(&f, "/registry/pods/default/a", "a", 1);
+  Watcher *w;
+  assert_int_equal(watch_cache_watch(f.cache, "/registry/pods/default/", start, &w, NULL), 0);
+  int64_t r[3];
+  r[0] = put(&f, "/registry/pods/default/a", "a", 2);
+  put(&f, "/registry/services/default/x", "x", 1); /* other prefix: skipped */
+  r[1] = put(&f, "/registry/pods/default/b", "b", 1);
+  r[2] = put(&f, "/registry/pods/default/c", "c", 1);
+  WatchEvent evs[2];
+  assert_int_equal(watcher_next_many(w, 1000, evs, 2), 2);
+  assert_int_equal(evs[0].rev, r[0]);
+  assert_int_equal(evs[0].type, WATCH_MODIFIED);
+  assert_int_equal(evs[1].rev, r[1]);
+  assert_int_equal(evs[1].type, WATCH_ADDED);
+  watch_event_done(&evs[0]);
+  watch_event_done(&evs[1]);
+  assert_int_equal(watcher_next_many(w, 1000, evs, 2), 1);
+  assert_int_equal(evs[0].rev, r[2]);
+  watch_event_done(&evs[0]);
+  watcher_interrupt(w);
+  assert_int_equal(watcher_next_many(w, 1000, evs, 2), -EINTR);
+  assert_int_equal(watcher_next_many(w, 50, evs, 2), -ETIMEDOUT);
+  watcher_free(w);
+  close_fixture(&f);
+}
+
 /* An update's and a delete's previous object is the one the index published (shared, not re-parsed). */
 static void test_prev_is_published_object(void **state) {
   Fixture f;
@@ -332,11 +362,17 @@ static void test_reload_from_store(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_offered_object),         cmocka_unit_test(test_offered_text_spliced),
-      cmocka_unit_test(test_read_your_writes),       cmocka_unit_test(test_list_prefix_and_paging),
-      cmocka_unit_test(test_watch_in_order),         cmocka_unit_test(test_prev_is_published_object),
-      cmocka_unit_test(test_replay_older_than_ring), cmocka_unit_test(test_slow_watcher_falls_behind),
-      cmocka_unit_test(test_compacted_is_gone),      cmocka_unit_test(test_reload_from_store),
+      cmocka_unit_test(test_offered_object),
+      cmocka_unit_test(test_offered_text_spliced),
+      cmocka_unit_test(test_read_your_writes),
+      cmocka_unit_test(test_list_prefix_and_paging),
+      cmocka_unit_test(test_watch_in_order),
+      cmocka_unit_test(test_watch_many),
+      cmocka_unit_test(test_prev_is_published_object),
+      cmocka_unit_test(test_replay_older_than_ring),
+      cmocka_unit_test(test_slow_watcher_falls_behind),
+      cmocka_unit_test(test_compacted_is_gone),
+      cmocka_unit_test(test_reload_from_store),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
