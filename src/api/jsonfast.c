@@ -425,3 +425,141 @@ json_t *json_fast_loadb(const char *buf, size_t len, json_error_t *err) {
   buf_free(&ps.scratch);
   return v;
 }
+
+/* ---- encoding ----
+ * json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY), byte for byte (test-jsonfast compares them), without
+ * jansson's per-character output callback and the hash table it keeps of every open container to detect
+ * cycles (values built here have none; a nest deeper than JSON_PARSER_MAX_DEPTH is handed to jansson,
+ * which answers as it would). Strings are written as jansson writes them: ", \ and the control
+ * characters escaped (\b \f \n \r \t, others \u00XX), everything else as is. */
+
+static void put_escaped(Buf *b, const char *s, size_t len) {
+  static const char hex[] = "0123456789ABCDEF";
+  buf_reserve(b, len + 2);
+  b->data[b->len++] = '"';
+  size_t run = 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 0x20 && c != '"' && c != '\\')
+      continue;
+    buf_append(b, s + run, i - run);
+    run = i + 1;
+    char e[6] = {'\\', 0};
+    size_t n = 2;
+    switch (c) {
+    case '"':
+    case '\\':
+      e[1] = (char)c;
+      break;
+    case '\b':
+      e[1] = 'b';
+      break;
+    case '\f':
+      e[1] = 'f';
+      break;
+    case '\n':
+      e[1] = 'n';
+      break;
+    case '\r':
+      e[1] = 'r';
+      break;
+    case '\t':
+      e[1] = 't';
+      break;
+    default:
+      memcpy(e + 1, "u00", 3);
+      e[4] = hex[c >> 4];
+      e[5] = hex[c & 15];
+      n = 6;
+      break;
+    }
+    buf_append(b, e, n);
+  }
+  buf_append(b, s + run, len - run);
+  buf_putc(b, '"');
+}
+
+static void put_integer(Buf *b, json_int_t v) {
+  char tmp[24], *p = tmp + sizeof tmp;
+  unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+  do
+    *--p = (char)('0' + u % 10);
+  while ((u /= 10));
+  if (v < 0)
+    *--p = '-';
+  buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+/* false if v cannot be written here (too deep, or a kind jansson refuses): the caller asks jansson. */
+static bool put_value(Buf *b, const json_t *v, int depth) {
+  if (depth > JSON_PARSER_MAX_DEPTH)
+    return false;
+  switch (json_typeof(v)) {
+  case JSON_NULL:
+    buf_append(b, "null", 4);
+    return true;
+  case JSON_TRUE:
+    buf_append(b, "true", 4);
+    return true;
+  case JSON_FALSE:
+    buf_append(b, "false", 5);
+    return true;
+  case JSON_INTEGER:
+    put_integer(b, json_integer_value(v));
+    return true;
+  case JSON_REAL: {
+    /* Rare in API objects, and jansson's formatting (%.17g, then its own fixes) is the reference. */
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!text)
+      return false;
+    buf_puts(b, text);
+    free(text);
+    return true;
+  }
+  case JSON_STRING:
+    put_escaped(b, json_string_value(v), json_string_length(v));
+    return true;
+  case JSON_ARRAY: {
+    buf_putc(b, '[');
+    size_t n = json_array_size(v);
+    for (size_t i = 0; i < n; i++) {
+      if (i)
+        buf_putc(b, ',');
+      if (!put_value(b, json_array_get(v, i), depth + 1))
+        return false;
+    }
+    buf_putc(b, ']');
+    return true;
+  }
+  case JSON_OBJECT: {
+    buf_putc(b, '{');
+    bool first = true;
+    for (void *it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it)) {
+      if (!first)
+        buf_putc(b, ',');
+      first = false;
+      put_escaped(b, json_object_iter_key(it), json_object_iter_key_len(it));
+      buf_putc(b, ':');
+      if (!put_value(b, json_object_iter_value(it), depth + 1))
+        return false;
+    }
+    buf_putc(b, '}');
+    return true;
+  }
+  }
+  return false;
+}
+
+char *json_fast_dumps(const json_t *v, size_t *ret_len) {
+  if (!v)
+    return NULL;
+  Buf b = BUF_INIT;
+  if (!put_value(&b, v, 0)) {
+    buf_free(&b);
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (text && ret_len)
+      *ret_len = strlen(text);
+    return text;
+  }
+  return buf_steal(&b, ret_len);
+}

@@ -8,3 +8,7 @@
 #include <stddef.h>
 
 json_t *json_fast_loadb(const char *buf, size_t len, json_error_t *err);
+
+/* The text json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) would answer, byte for byte, ~4 times as fast; its
+ * length in *ret_len if not NULL. NULL where jansson answers NULL. Free with free(). */
+char *json_fast_dumps(const json_t *v, size_t *ret_len);

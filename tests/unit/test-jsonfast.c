@@ -1,16 +1,34 @@
 /* json_fast_loadb against jansson's json_loadb (flags 0): the same value (json_equal, and the same
  * integer/real kinds) for every input jansson accepts, a refusal with a message for every input it refuses
- * — on hand-picked cases and on many deterministic mutations of a Kubernetes object. */
+ * — on hand-picked cases and on many deterministic mutations of a Kubernetes object. And json_fast_dumps
+ * against json_dumps(JSON_COMPACT | JSON_ENCODE_ANY): the same bytes for every value decoded there and for
+ * values built to reach every escape, integer extreme and nesting depth. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/jsonfast.h"
+
+static void assert_same_dump(const json_t *v) {
+  char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+  size_t len = 0;
+  char *got = json_fast_dumps(v, &len);
+  if (!want != !got)
+    fail_msg("dump: jansson %s, fast %s", want ? want : "(null)", got ? got : "(null)");
+  if (want) {
+    if (strcmp(want, got) != 0)
+      fail_msg("dump differs:\n jansson %s\n fast    %s", want, got);
+    assert_int_equal(len, strlen(want));
+  }
+  free(want);
+  free(got);
+}
 
 /* Same shape, and reals stay reals (json_equal would let 1 and 1.0 differ anyway, but say so). */
 static void assert_same(const char *in, size_t len) {
@@ -23,6 +41,7 @@ static void assert_same(const char *in, size_t len) {
   if (want) {
     if (!json_equal(want, got))
       fail_msg("input %.*s: different values", (int)len, in);
+    assert_same_dump(want);
   } else {
     assert_true(fe.text[0] != 0);
   }
@@ -169,11 +188,55 @@ static void test_mutations(void **state) {
   free(buf);
 }
 
+/* Values no decoded text gives: every byte in strings and keys (NUL included), integer extremes, reals,
+ * scalars alone, and nests around jansson's depth limit. */
+static void test_dump_built(void **state) {
+  char all[128];
+  for (int i = 0; i < 128; i++)
+    all[i] = (char)i;
+  json_t *o = json_object();
+  json_object_setn_new(o, all, sizeof all, json_stringn(all, sizeof all));
+  json_object_set_new(o, "utf8", json_string("caf\xc3\xa9 \xf0\x9f\x98\x80 \x7f /"));
+  json_t *ints = json_array();
+  static const json_int_t iv[] = {0, 1, -1, 9, 10, -10, 123456789, INT64_MAX, INT64_MIN, INT64_MIN + 1};
+  for (size_t i = 0; i < sizeof iv / sizeof *iv; i++)
+    json_array_append_new(ints, json_integer(iv[i]));
+  json_object_set_new(o, "ints", ints);
+  json_t *reals = json_array();
+  static const double rv[] = {0.0, -0.0, 0.5, 1.0, 1e300, -2.5e-300, 3.141592653589793, 100.0};
+  for (size_t i = 0; i < sizeof rv / sizeof *rv; i++)
+    json_array_append_new(reals, json_real(rv[i]));
+  json_object_set_new(o, "reals", reals);
+  json_object_set_new(o, "empty", json_pack("{s:{},s:[],s:s}", "o", "a", "s", ""));
+  assert_same_dump(o);
+  json_decref(o);
+  json_t *scalars[] = {json_null(),      json_true(),    json_false(),
+                       json_integer(-7), json_real(2.0), json_string("x\ty")};
+  for (size_t i = 0; i < sizeof scalars / sizeof *scalars; i++) {
+    assert_same_dump(scalars[i]);
+    json_decref(scalars[i]);
+  }
+  for (size_t depth = 2040; depth <= 2056; depth += 4) {
+    json_t *top = json_array(), *cur = top;
+    for (size_t d = 1; d < depth; d++) {
+      json_t *next = d % 2 ? json_object() : json_array();
+      if (json_is_array(cur))
+        json_array_append_new(cur, next);
+      else
+        json_object_set_new(cur, "k", next);
+      cur = next;
+    }
+    assert_same_dump(top);
+    json_decref(top);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_cases),
       cmocka_unit_test(test_depth),
       cmocka_unit_test(test_mutations),
+      cmocka_unit_test(test_dump_built),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
