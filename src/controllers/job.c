@@ -169,8 +169,14 @@ static int job_sync(CtrlController *c, const char *key, Error *err) {
   int drc = delete_pods(s, job, key, plan.delete, err);
   int crc = drc < 0 ? 0 : create_pods(s, job, key, plan.create, err);
   if (!json_equal(plan.status, jpath(job, "status"))) {
+    /* No retry over a newer Job on a conflict (ctrl_update_status's): the counts computed here take the
+     * Job's own status as lower bounds, so a status computed from a stale Job could lower them or move
+     * startTime. The error requeues the Job, computed again from the newer version (the expectations keep
+     * the pods just created from being created twice), as Kubernetes' job controller does. */
     Error e = ERROR_INIT;
-    rc = ctrl_update_status(c->m->client, ctrl_resource(CTRL_JOBS), job, plan.status, &e);
+    _cleanup_json_ json_t *upd = json_copy(job); /* shallow: only its status is replaced */
+    json_object_set(upd, "status", plan.status);
+    rc = client_update_status(c->m->client, ctrl_resource(CTRL_JOBS), NULL, upd, NULL, &e);
     if (rc >= 0 && plan.event_reason)
       ctrl_event(c->m, job, "batch/v1", "Job", COMPONENT, plan.event_type, plan.event_reason, "%s",
                  plan.event_message);

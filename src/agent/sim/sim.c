@@ -275,6 +275,15 @@ static void next_pod_ip(Sim *s, char ip[static 16]) {
   snprintf(ip, 16, "10.%u.%u.%u", 128 + (n >> 16), (n >> 8) & 255, n & 255);
 }
 
+/* Makes a status patch apply only over the version of the pod it was decided from (a resourceVersion in a
+ * patch is a precondition): a worker reading a cache that has not yet seen the sim's own last write must not
+ * start the same pod twice, or end one run twice (a second decision could turn Failed into Succeeded). The
+ * refused patch (409) is dropped: the newer version's update event queues the pod again. */
+static void only_over(json_t *patch, json_t *pod) {
+  json_object_set_new(patch, "metadata",
+                      json_pack("{s:s}", "resourceVersion", jstr(pod, "metadata.resourceVersion") ?: ""));
+}
+
 static int start_pod(Sim *s, json_t *pod, SimNode *n, Error *err) {
   char ts[32], ip[16];
   now_rfc3339(ts);
@@ -304,6 +313,7 @@ static int start_pod(Sim *s, json_t *pod, SimNode *n, Error *err) {
       json_pack("{s:{s:s,s:o,s:s,s:[{s:s}],s:s,s:[{s:s}],s:s,s:o}}", "status", "phase", "Running",
                 "conditions", conds, "hostIP", n->ip, "hostIPs", "ip", n->ip, "podIP", ip, "podIPs", "ip", ip,
                 "startTime", jstr(pod, "status.startTime") ?: ts, "containerStatuses", statuses);
+  only_over(patch, pod);
   return client_patch(s->client, s->pods_res, jstr(pod, "metadata.namespace"), jstr(pod, "metadata.name"),
                       "status", CLIENT_PATCH_STRATEGIC, patch, NULL, err);
 }
@@ -401,13 +411,14 @@ static int exit_pod(Sim *s, json_t *pod, const char *key, Error *err) {
     json_object_set_new(json_object_get(patch, "status"), "phase",
                         json_string(code ? "Failed" : "Succeeded"));
   }
+  only_over(patch, pod);
   int rc = client_patch(s->client, s->pods_res, jstr(pod, "metadata.namespace"), jstr(pod, "metadata.name"),
                         "status", CLIENT_PATCH_MERGE, patch, NULL, err);
   if (rc >= 0)
     forget_exit(s, pod);
   if (rc >= 0 && restart)
     workqueue_add_after(s->queue, key, (uint64_t)run_seconds(pod) * 1000000u + 50000u);
-  return rc == -ENOENT ? 0 : rc;
+  return rc == -ENOENT || rc == -ECANCELED ? 0 : rc;
 }
 
 static int process(Sim *s, const char *key, Error *err) {
@@ -434,7 +445,7 @@ static int process(Sim *s, const char *key, Error *err) {
     atomic_fetch_add(&s->started, 1);
   if (rc >= 0 && will_exit(pod))
     workqueue_add_after(s->queue, key, (uint64_t)run_seconds(pod) * 1000000u + 50000u);
-  return rc == -ENOENT ? 0 : rc;
+  return rc == -ENOENT || rc == -ECANCELED ? 0 : rc;
 }
 
 static void *worker_main(void *arg) {
