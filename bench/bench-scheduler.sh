@@ -87,6 +87,8 @@ rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 # CPU seconds (user + system) a process has used: a figure the other work on a shared machine moves less
 # than wall-clock throughput.
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+# Bytes a process has caused to be written to storage (its store's WAL and database), in MB.
+write_mb() { awk '/^write_bytes/ {printf "%.1f", $2 / 1048576}' "/proc/$1/io"; }
 
 RESULTS=$DATA/results.txt
 : >"$RESULTS"
@@ -112,6 +114,7 @@ for run in $(seq "$RUNS"); do
   sleep 2 # the scheduler's node informer catches up
   cpu0_server=$(cpu_s $SERVER_PID)
   cpu0_sim=$(cpu_s $SIM_PID)
+  w0_server=$(write_mb $SERVER_PID)
   PERF_PID=
   if [ -n "$PERF" ]; then
     perf record -q ${PERF_ARGS:--g} -p "$SERVER_PID" -o "$PERF/perf-run$run.data" 2>/dev/null &
@@ -134,7 +137,8 @@ for run in $(seq "$RUNS"); do
   sleep 1
   cpu_server=$(echo "$(cpu_s $SERVER_PID) - $cpu0_server" | bc)
   cpu_sim=$(echo "$(cpu_s $SIM_PID) - $cpu0_sim" | bc)
-  echo "run=$run nodes=$NODES load=$(cut -d' ' -f1 /proc/loadavg) register_s=$(printf %.1f "$reg") $line server_rss_mb=$(($(rss_kb $SERVER_PID) / 1024)) sim_rss_mb=$(($(rss_kb $SIM_PID) / 1024)) server_cpu_s=$cpu_server sim_cpu_s=$cpu_sim" | tee -a "$RESULTS"
+  w_server=$(echo "$(write_mb $SERVER_PID) - $w0_server" | bc)
+  echo "run=$run nodes=$NODES load=$(cut -d' ' -f1 /proc/loadavg) register_s=$(printf %.1f "$reg") $line server_rss_mb=$(($(rss_kb $SERVER_PID) / 1024)) sim_rss_mb=$(($(rss_kb $SIM_PID) / 1024)) server_cpu_s=$cpu_server server_write_mb=$w_server sim_cpu_s=$cpu_sim" | tee -a "$RESULTS"
   stop_pid "$SIM_PID"
   SIM_PID=
   stop_pid "$SERVER_PID"
@@ -148,11 +152,11 @@ if [ "$MODE" = deployment ]; then
   echo "median over $RUNS runs: nodes=$NODES replicas=$REPLICAS store_sync=$STORE_SYNC" \
     "created_s=$(median created_s) bound_s=$(median bound_s) running_s=$(median running_s)" \
     "available_s=$(median available_s) server_rss_mb=$(median server_rss_mb) sim_rss_mb=$(median sim_rss_mb)" \
-    "server_cpu_s=$(median server_cpu_s) sim_cpu_s=$(median sim_cpu_s) load=$(median load)"
+    "server_cpu_s=$(median server_cpu_s) server_write_mb=$(median server_write_mb) sim_cpu_s=$(median sim_cpu_s) load=$(median load)"
   exit 0
 fi
 echo "median over $RUNS runs: nodes=$NODES pods=$PODS store_sync=$STORE_SYNC precreate=${PRECREATE:-0} bound_per_s=$(median bound_per_s)" \
   "create_per_s=$(median create_per_s) p50_ms=$(median p50_ms) p99_ms=$(median p99_ms)" \
   "server_rss_mb=$(median server_rss_mb) sim_rss_mb=$(median sim_rss_mb) register_s=$(median register_s)" \
-  "server_cpu_s=$(median server_cpu_s) sim_cpu_s=$(median sim_cpu_s) sched_cpu_s=$(median sched_cpu_s)" \
+  "server_cpu_s=$(median server_cpu_s) server_write_mb=$(median server_write_mb) sim_cpu_s=$(median sim_cpu_s) sched_cpu_s=$(median sched_cpu_s)" \
   "loader_cpu_s=$(median loader_cpu_s) load=$(median load)"
