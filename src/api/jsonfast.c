@@ -24,6 +24,10 @@
 typedef struct Parser {
   const char *start, *p, *end;
   int depth;
+  /* json_fast_loadb_drop: objects at drop_depth lose metadata.managedFields. meta_depth is the depth of
+   * such an object's metadata while it is parsed (else 0); skipping > 0 while a dropped value is parsed:
+   * it is checked as usual but nothing is built (every value is then json_null(), which costs nothing). */
+  int drop_depth, meta_depth, skipping;
   Buf scratch; /* a string with escapes, decoded */
   json_error_t *err;
   bool failed;
@@ -254,13 +258,13 @@ static json_t *parse_number(Parser *ps) {
     if (errno == ERANGE)
       fail(ps, i < 0 ? "too big negative integer" : "too big integer");
     else
-      v = json_integer((json_int_t)i);
+      v = ps->skipping ? json_null() : json_integer((json_int_t)i);
   } else {
     double d = strtod(text, NULL);
     if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL))
       fail(ps, "real number overflow");
     else
-      v = json_real(d);
+      v = ps->skipping ? json_null() : json_real(d);
   }
   if (text != tmp)
     free(text);
@@ -299,19 +303,25 @@ static int next_or_close(Parser *ps, char close, const char *expected) {
   return -1;
 }
 
-/* The container when its closing character ended it (more == 0), else NULL (it is released). */
+/* The container when its closing character ended it (more == 0), else NULL (it is released). A skipped
+ * container (c NULL) is json_null(). */
 static json_t *closed(json_t *c, int more) {
   if (more == 0)
-    return c;
+    return c ? c : json_null();
   json_decref(c);
   return NULL;
 }
 
+static bool key_is(const char *key, size_t key_len, const char *word) {
+  size_t n = strlen(word);
+  return key_len == n && memcmp(key, word, n) == 0;
+}
+
 static json_t *parse_object(Parser *ps) {
   ps->p++; /* '{' */
-  json_t *obj = json_object();
+  json_t *obj = ps->skipping ? NULL : json_object();
   if (eat(ps, '}'))
-    return obj;
+    return obj ? obj : json_null();
   int more = -1;
   do {
     skip_ws(ps);
@@ -337,12 +347,23 @@ static json_t *parse_object(Parser *ps) {
     }
     skip_ws(ps);
     json_t *v = NULL;
+    /* The dropped member (metadata.managedFields of an object at drop_depth) is read, not kept. */
+    bool metadata = ps->drop_depth && ps->depth == ps->drop_depth && key_is(key, key_len, "metadata");
+    bool dropped = ps->meta_depth && ps->depth == ps->meta_depth && key_is(key, key_len, "managedFields");
+    int outer_meta = ps->meta_depth;
+    if (metadata)
+      ps->meta_depth = ps->depth + 1;
+    ps->skipping += dropped;
     if (ps->p >= ps->end || *ps->p != ':')
       fail(ps, "':' expected");
     else
       ps->p++, v = parse_value(ps);
-    if (v && json_object_setn_new_nocheck(obj, key, key_len, v) < 0)
+    ps->skipping -= dropped;
+    ps->meta_depth = metadata ? outer_meta : ps->meta_depth;
+    if (v && obj && !dropped && json_object_setn_new_nocheck(obj, key, key_len, v) < 0)
       fail(ps, "cannot add a key");
+    else if (v && (!obj || dropped))
+      json_decref(v);
     if (kcopy && kcopy != small)
       free(kcopy);
     if (!v || ps->failed)
@@ -353,13 +374,13 @@ static json_t *parse_object(Parser *ps) {
 
 static json_t *parse_array(Parser *ps) {
   ps->p++; /* '[' */
-  json_t *arr = json_array();
+  json_t *arr = ps->skipping ? NULL : json_array();
   if (eat(ps, ']'))
-    return arr;
+    return arr ? arr : json_null();
   int more = -1;
   do {
     json_t *v = parse_value(ps);
-    if (!v || json_array_append_new(arr, v) < 0) {
+    if (!v || (arr ? json_array_append_new(arr, v) : (json_decref(v), 0)) < 0) {
       fail(ps, "cannot add an element"); /* (keeps the first failure) */
       break;
     }
@@ -381,7 +402,9 @@ static json_t *parse_value_at_depth(Parser *ps) {
   case '"': {
     const char *s;
     size_t n;
-    return scan_string(ps, &s, &n) ? json_stringn_nocheck(s, n) : NULL;
+    if (!scan_string(ps, &s, &n))
+      return NULL;
+    return ps->skipping ? json_null() : json_stringn_nocheck(s, n);
   }
   case 't':
     return literal(ps, "true", 4) ? json_true() : NULL;
@@ -407,7 +430,16 @@ static json_t *parse_value(Parser *ps) {
 }
 
 json_t *json_fast_loadb(const char *buf, size_t len, json_error_t *err) {
-  Parser ps = {.start = buf, .p = buf, .end = buf + len, .scratch = BUF_INIT, .err = err};
+  return json_fast_loadb_drop(buf, len, 0, err);
+}
+
+json_t *json_fast_loadb_drop(const char *buf, size_t len, int object_depth, json_error_t *err) {
+  Parser ps = {.start = buf,
+               .p = buf,
+               .end = buf + len,
+               .scratch = BUF_INIT,
+               .err = err,
+               .drop_depth = object_depth > 0 ? object_depth : 0};
   skip_ws(&ps);
   json_t *v = NULL;
   if (ps.p < ps.end && (*ps.p == '{' || *ps.p == '['))

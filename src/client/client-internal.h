@@ -62,10 +62,11 @@ void client_line_splitter_init(ClientLineSplitter *s, size_t max_line, ClientLin
 int client_line_splitter_feed(ClientLineSplitter *s, const char *data, size_t len);
 void client_line_splitter_done(ClientLineSplitter *s);
 
-/* Decodes one watch event line into its type and object (a new reference). -EBADMSG when the line is not
- * {"type": one of the five, "object": {...}}. */
-int client_watch_event_decode(const char *line, size_t len, ClientWatchEventType *ret_type,
-                              json_t **ret_object, Error *err);
+/* Decodes one watch event line into its type and object (a new reference), without the object's
+ * metadata.managedFields if drop_managed_fields. -EBADMSG when the line is not {"type": one of the five,
+ * "object": {...}}. */
+int client_watch_event_decode(const char *line, size_t len, bool drop_managed_fields,
+                              ClientWatchEventType *ret_type, json_t **ret_object, Error *err);
 
 /* ---- requests ---- */
 

@@ -225,8 +225,10 @@ int client_error_from_response(long http, const char *body, size_t len, Error *e
 }
 
 /* The one request path of every verb but watch. */
+/* drop_depth: json_fast_loadb_drop's object_depth for the answer (0: the whole answer). */
 static int do_request(Client *c, const char *method, const char *path_and_query, const char *content_type,
-                      const char *body, size_t body_len, ClientCancel *cancel, json_t **ret, Error *err) {
+                      const char *body, size_t body_len, ClientCancel *cancel, int drop_depth, json_t **ret,
+                      Error *err) {
   HttpcRequest req = {
       .method = method,
       .body = body,
@@ -252,7 +254,7 @@ static int do_request(Client *c, const char *method, const char *path_and_query,
       *ret = json_null();
     } else {
       json_error_t je;
-      json_t *j = json_fast_loadb(resp.body.data, resp.body.len, &je);
+      json_t *j = json_fast_loadb_drop(resp.body.data, resp.body.len, drop_depth, &je);
       if (!j)
         rc = error_set(err, -EBADMSG, NULL, "decoding the answer to %s %s: %s", method, path_and_query,
                        je.text);
@@ -268,7 +270,8 @@ static int do_json_request(Client *c, const char *method, const char *path_and_q
                            const char *content_type, json_t *body, ClientCancel *cancel, json_t **ret,
                            Error *err) {
   _cleanup_free_ char *text = body ? json_compact(body) : NULL;
-  return do_request(c, method, path_and_query, content_type, text, text ? strlen(text) : 0, cancel, ret, err);
+  return do_request(c, method, path_and_query, content_type, text, text ? strlen(text) : 0, cancel, 0, ret,
+                    err);
 }
 
 int client_request(Client *c, const char *method, const char *path_and_query, const char *content_type,
@@ -388,7 +391,9 @@ int client_list(Client *c, const ApiResource *r, const char *ns, const ClientLis
     else
       query_add(&p, "resourceVersion", opts->resource_version);
     _cleanup_json_ json_t *ans = NULL;
-    int rc = do_json_request(c, "GET", p.data, NULL, NULL, opts->cancel, &ans, err);
+    /* A list's items sit at depth 3 of the answer (list, items, item). */
+    int rc = do_request(c, "GET", p.data, NULL, NULL, 0, opts->cancel, opts->drop_managed_fields ? 3 : 0,
+                        &ans, err);
     if (rc == -ENODATA && token) {
       /* The snapshot the pages came from was compacted away: start again in one piece. */
       log_debug("client", "resource=%s continue token expired; listing again without paging", r->resource);

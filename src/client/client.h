@@ -88,6 +88,7 @@ typedef struct ClientListOptions {
   const char *resource_version; /* NULL/"" = most recent; "0" = any the server has */
   size_t page_size;             /* limit per request; 0 = 500. Paging is followed inside. */
   ClientCancel *cancel;         /* optional */
+  bool drop_managed_fields;     /* the items come without metadata.managedFields (never even built) */
 } ClientListOptions;
 
 /* Lists every matching object (all namespaces when ns is NULL), following continue tokens; if a token
@@ -166,9 +167,11 @@ typedef struct ClientWatchOptions {
   const char *resource_version; /* events after this version; NULL/""/"0" = current state as ADDED first */
   const char *label_selector;
   const char *field_selector;
-  bool allow_bookmarks; /* ask for BOOKMARK events (every minute); also arms a dead-connection timeout */
-  unsigned timeout_sec; /* the server ends the stream after this; 0 = never */
-  ClientCancel *cancel; /* optional: aborts the watch from another thread */
+  bool allow_bookmarks;     /* ask for BOOKMARK events (every minute); also arms a dead-connection timeout */
+  unsigned timeout_sec;     /* the server ends the stream after this; 0 = never */
+  ClientCancel *cancel;     /* optional: aborts the watch from another thread */
+  bool drop_managed_fields; /* decoded objects come without metadata.managedFields (never even built); an
+                               in-process watch's shared objects are handed over as they are */
 } ClientWatchOptions;
 
 /* Streams GET ...?watch=1 in the calling thread until the server ends it (returns 0: timeoutSeconds, or the

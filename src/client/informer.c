@@ -63,6 +63,7 @@ struct Core {
   const ApiResource *res;
   char *ns, *label_selector, *field_selector;
   size_t page_size;
+  bool drop_managed_fields;
 
   pthread_rwlock_t cache_lock; /* guards cache */
   ClientMap cache;             /* key → json_t * (one reference each) */
@@ -137,6 +138,7 @@ static Core *core_new(Client *c, const ApiResource *r, const InformerOptions *op
   core->label_selector = isempty(opts->label_selector) ? NULL : xstrdup(opts->label_selector);
   core->field_selector = isempty(opts->field_selector) ? NULL : xstrdup(opts->field_selector);
   core->page_size = opts->page_size;
+  core->drop_managed_fields = opts->drop_managed_fields;
   pthread_rwlock_init(&core->cache_lock, NULL);
   pthread_mutex_init(&core->dispatch_lock, NULL);
   pthread_mutex_init(&core->lock, NULL);
@@ -173,7 +175,8 @@ static Core *core_get(Client *c, const ApiResource *r, const InformerOptions *op
   Core *core = registry;
   for (; core; core = core->next_core)
     if (core->client == c && core->res == r && core->page_size == opts->page_size && same_str(core->ns, ns) &&
-        same_str(core->label_selector, ls) && same_str(core->field_selector, fs))
+        same_str(core->label_selector, ls) && same_str(core->field_selector, fs) &&
+        core->drop_managed_fields == opts->drop_managed_fields)
       break;
   if (!core) {
     core = core_new(c, r, opts);
@@ -444,10 +447,24 @@ static void collect_vanished(const char *key, void *value, void *userdata) {
 
 /* Replaces the cache with a list's items and reports the differences (client-go's Replace): objects still
  * there as updates, new ones as adds (in list order), vanished ones as deletes (in key order). */
-static void core_replace(Core *core, json_t *items, const char *rv) {
+/* obj as the core keeps it: without metadata.managedFields if the core drops them. A new reference; obj
+ * itself is never changed (its subtrees are shared with the copy). */
+static json_t *transformed(Core *core, json_t *obj) {
+  json_t *meta = json_object_get(obj, "metadata");
+  if (!core->drop_managed_fields || !json_object_get(meta, "managedFields"))
+    return json_incref(obj);
+  json_t *copy = json_copy(obj), *mcopy = json_copy(meta);
+  json_object_del(mcopy, "managedFields");
+  json_object_set_new(copy, "metadata", mcopy);
+  return copy;
+}
+
+static void core_replace(Core *core, json_t *list, const char *rv) {
   ClientMap fresh = CLIENT_MAP_INIT;
   size_t i;
   json_t *it;
+  _cleanup_json_ json_t *items = json_array();
+  json_array_foreach(list, i, it) json_array_append_new(items, transformed(core, it));
   json_array_foreach(items, i, it) {
     _cleanup_free_ char *key = informer_key(it);
     if (key)
@@ -496,7 +513,8 @@ static int do_list(Core *core, Error *err) {
   ClientListOptions lo = {.label_selector = core->label_selector,
                           .field_selector = core->field_selector,
                           .page_size = core->page_size,
-                          .cancel = core->cancel};
+                          .cancel = core->cancel,
+                          .drop_managed_fields = core->drop_managed_fields};
   int rc = client_list(core->client, core->res, core->ns, &lo, &items, &rv, err);
   if (rc < 0)
     return rc;
@@ -506,24 +524,25 @@ static int do_list(Core *core, Error *err) {
 
 /* ---- the watch ---- */
 
-static int core_handle_event(Core *core, ClientWatchEventType type, json_t *obj) {
+static int core_handle_event(Core *core, ClientWatchEventType type, json_t *event_obj) {
   pthread_mutex_lock(&core->lock);
   core->stats.events++;
   pthread_mutex_unlock(&core->lock);
   if (type == CLIENT_WATCH_ERROR) {
-    int64_t code = jint(obj, "code", 0);
+    int64_t code = jint(event_obj, "code", 0);
     log_debug("informer", "resource=%s watch ERROR code=%lld message=%s", core->res->resource,
-              (long long)code, jstr(obj, "message") ? jstr(obj, "message") : "");
+              (long long)code, jstr(event_obj, "message") ? jstr(event_obj, "message") : "");
     return code == 410 ? -ENODATA : -EIO;
   }
-  const char *rv = jstr(obj, "metadata.resourceVersion");
+  const char *rv = jstr(event_obj, "metadata.resourceVersion");
   if (type == CLIENT_WATCH_BOOKMARK) {
     set_rv(core, rv);
     return 0;
   }
-  _cleanup_free_ char *key = informer_key(obj);
+  _cleanup_free_ char *key = informer_key(event_obj);
   if (!key)
     return -EBADMSG;
+  _cleanup_json_ json_t *obj = transformed(core, event_obj);
   pthread_mutex_lock(&core->dispatch_lock);
   pthread_rwlock_wrlock(&core->cache_lock);
   json_t *prev = type == CLIENT_WATCH_DELETED ? client_map_remove(&core->cache, key)
@@ -596,7 +615,8 @@ static int do_watch(Core *core, Error *err) {
                            .field_selector = core->field_selector,
                            .allow_bookmarks = true,
                            .timeout_sec = timeout,
-                           .cancel = core->cancel};
+                           .cancel = core->cancel,
+                           .drop_managed_fields = core->drop_managed_fields};
   pthread_mutex_lock(&core->lock);
   core->stats.watches++;
   uint64_t events_before = core->stats.events;

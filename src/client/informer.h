@@ -51,6 +51,11 @@ typedef struct InformerOptions {
   const char *field_selector;
   uint64_t resync_usec; /* 0 = no resync */
   size_t page_size;     /* list paging; 0 = the client's default (500) */
+  /* client-go's managedFields trim (kube-scheduler and kube-controller-manager set it as an informer
+   * transform): cached and handed-over objects lack metadata.managedFields, often half of a pod's memory.
+   * For clients whose objects are decoded (HTTPS); an in-process client shares the server's objects, which
+   * a trimmed copy would only add to. */
+  bool drop_managed_fields;
 } InformerOptions;
 
 /* Creates a stopped informer on c (which must outlive it). opts may be NULL. -EINVAL for unparsable

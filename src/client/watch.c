@@ -84,10 +84,11 @@ int client_line_splitter_feed(ClientLineSplitter *s, const char *data, size_t le
   return 0;
 }
 
-int client_watch_event_decode(const char *line, size_t len, ClientWatchEventType *ret_type,
-                              json_t **ret_object, Error *err) {
+int client_watch_event_decode(const char *line, size_t len, bool drop_managed_fields,
+                              ClientWatchEventType *ret_type, json_t **ret_object, Error *err) {
   json_error_t je;
-  _cleanup_json_ json_t *ev = json_fast_loadb(line, len, &je);
+  /* The event's object sits at depth 2 (event, object). */
+  _cleanup_json_ json_t *ev = json_fast_loadb_drop(line, len, drop_managed_fields ? 2 : 0, &je);
   if (!ev)
     return error_set(err, -EBADMSG, NULL, "watch event is not JSON: %s", je.text);
   const char *type = jstr(ev, "type");
@@ -113,13 +114,14 @@ typedef struct WatchState {
   int stop_rc;  /* why the write callback aborted the transfer */
   Error *err;
   size_t events;
+  bool drop_managed_fields;
 } WatchState;
 
 static int watch_line(const char *line, size_t len, void *userdata) {
   WatchState *w = userdata;
   ClientWatchEventType type;
   json_t *obj = NULL;
-  int rc = client_watch_event_decode(line, len, &type, &obj, w->err);
+  int rc = client_watch_event_decode(line, len, w->drop_managed_fields, &type, &obj, w->err);
   if (rc < 0)
     return rc;
   w->events++;
@@ -185,7 +187,11 @@ int client_watch(Client *c, const ApiResource *r, const char *ns, const ClientWa
   if (opts->timeout_sec)
     buf_printf(&path, "&timeoutSeconds=%u", opts->timeout_sec);
 
-  WatchState w = {.fn = fn, .userdata = userdata, .err_body = BUF_INIT, .err = err};
+  WatchState w = {.fn = fn,
+                  .userdata = userdata,
+                  .err_body = BUF_INIT,
+                  .err = err,
+                  .drop_managed_fields = opts && opts->drop_managed_fields};
   client_line_splitter_init(&w.split, WATCH_MAX_LINE, watch_line, &w);
   HttpcRequest req = {
       .method = "GET",

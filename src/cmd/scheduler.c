@@ -38,7 +38,8 @@ int cmd_scheduler(int argc, char **argv) {
       {0},
   };
   CmdClientFlags f = {0};
-  SchedOptions o = {0};
+  /* A scheduler of its own reads pods over HTTPS: its informer keeps them without managedFields. */
+  SchedOptions o = {.drop_managed_fields = true};
   int c, ex;
   optind = 1;
   while ((c = getopt_long(argc, argv, "hv:", longopts, NULL)) >= 0) {

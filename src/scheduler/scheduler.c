@@ -670,7 +670,9 @@ int sched_start(Client *c, const SchedOptions *opts, Scheduler **ret, Error *err
   s->queue = workqueue_new("scheduler");
   workqueue_set_backoff(s->queue, BACKOFF_BASE_USEC, BACKOFF_MAX_USEC);
   int rc;
-  if ((rc = informer_new(c, s->pods_res, NULL, &s->pods, err)) < 0 ||
+  /* kube-scheduler's pod informer drops managedFields too: nothing here reads them. */
+  InformerOptions po = {.drop_managed_fields = o.drop_managed_fields};
+  if ((rc = informer_new(c, s->pods_res, &po, &s->pods, err)) < 0 ||
       (rc = informer_new(c, s->nodes_res, NULL, &s->nodes_inf, err)) < 0) {
     sched_stop(s);
     return rc;

@@ -1,8 +1,8 @@
 /* Unit tests for the informer's cache and handler semantics, fed through the same entry points its thread
  * uses (informer_replace for a list, informer_handle_event for a watch event) without a server: handlers
  * called in order with the right old/new objects, a re-list reported as updates and deletes, stored objects
- * immutable and shared by reference, BOOKMARK and ERROR handling, late handler registration, and listing
- * the cache by namespace and label selector. */
+ * immutable and shared by reference, BOOKMARK and ERROR handling, late handler registration, listing
+ * the cache by namespace and label selector, and the managedFields trim. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -154,6 +154,44 @@ static void test_objects_shared_immutable(void **state) {
   got = informer_get(f->inf, "a/x");
   assert_string_equal(jstr(got, "metadata.resourceVersion"), "2");
   json_decref(got);
+}
+
+/* With drop_managed_fields, what is cached and handed to handlers lacks metadata.managedFields, from lists
+ * and from events alike, and the objects given to the informer are left as they were. An informer without
+ * the option on the same client keeps them (a core of its own). */
+static void test_drop_managed_fields(void **state) {
+  Fixture *f = *state;
+  Informer *trim = NULL;
+  InformerOptions o = {.drop_managed_fields = true};
+  assert_int_equal(informer_new(f->client, api_resource_find("", "v1", "pods"), &o, &trim, NULL), 0);
+  Recorder r = {0};
+  InformerHandlers h = {.on_add = on_add, .on_update = on_update, .on_delete = on_delete, .userdata = &r};
+  informer_add_handlers(trim, &h);
+  json_t *a = obj("ns", "a", "1", "web");
+  jset(a, "metadata.managedFields", json_pack("[{s:s}]", "manager", "kubectl"));
+  json_t *items = json_pack("[O]", a);
+  informer_replace(trim, items, "1");
+  informer_replace(f->inf, items, "1");
+  json_decref(items);
+  json_t *b = json_deep_copy(a);
+  jset(b, "metadata.resourceVersion", json_string("2"));
+  assert_int_equal(informer_handle_event(trim, CLIENT_WATCH_MODIFIED, b), 0);
+  /* Untouched inputs. */
+  assert_non_null(jpath(a, "metadata.managedFields"));
+  assert_non_null(jpath(b, "metadata.managedFields"));
+  json_t *got = informer_get(trim, "ns/a");
+  assert_null(jpath(got, "metadata.managedFields"));
+  assert_string_equal(jstr(got, "metadata.resourceVersion"), "2");
+  assert_string_equal(jstr(got, "metadata.labels.app"), "web");
+  json_decref(got);
+  got = informer_get(f->inf, "ns/a");
+  assert_non_null(jpath(got, "metadata.managedFields"));
+  json_decref(got);
+  assert_string_equal(r.log.data, "add ns/a 1;update ns/a 1->2;");
+  json_decref(a);
+  json_decref(b);
+  informer_free(trim);
+  buf_free(&r.log);
 }
 
 static void test_late_handler_sees_cache(void **state) {
@@ -310,6 +348,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_bookmark_and_error, setup, teardown),
       cmocka_unit_test_setup_teardown(test_objects_shared_immutable, setup, teardown),
       cmocka_unit_test_setup_teardown(test_late_handler_sees_cache, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_drop_managed_fields, setup, teardown),
       cmocka_unit_test_setup_teardown(test_list_by_selector, setup, teardown),
       cmocka_unit_test(test_keys),
       cmocka_unit_test_setup_teardown(test_bad_selector, setup, teardown),

@@ -101,15 +101,24 @@ static void test_event_decode(void **state) {
   ClientWatchEventType t;
   json_t *o = NULL;
   const char *ok = "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"a\"}}}";
-  assert_int_equal(client_watch_event_decode(ok, strlen(ok), &t, &o, NULL), 0);
+  assert_int_equal(client_watch_event_decode(ok, strlen(ok), false, &t, &o, NULL), 0);
   assert_int_equal(t, CLIENT_WATCH_MODIFIED);
   assert_string_equal(jstr(o, "metadata.name"), "a");
+  json_decref(o);
+  /* An informer trimming managedFields has the object decoded without them. */
+  const char *mf = "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"b\",\"managedFields\":[{}]}}}";
+  assert_int_equal(client_watch_event_decode(mf, strlen(mf), true, &t, &o, NULL), 0);
+  assert_string_equal(jstr(o, "metadata.name"), "b");
+  assert_null(jpath(o, "metadata.managedFields"));
+  json_decref(o);
+  assert_int_equal(client_watch_event_decode(mf, strlen(mf), false, &t, &o, NULL), 0);
+  assert_non_null(jpath(o, "metadata.managedFields"));
   json_decref(o);
   const char *bad[] = {"{\"type\":\"NOPE\",\"object\":{}}", "{\"type\":\"ADDED\"}", "{\"type\":\"ADDED\",",
                        "[1]"};
   for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
     _cleanup_error_ Error e = ERROR_INIT;
-    assert_int_equal(client_watch_event_decode(bad[i], strlen(bad[i]), &t, &o, &e), -EBADMSG);
+    assert_int_equal(client_watch_event_decode(bad[i], strlen(bad[i]), false, &t, &o, &e), -EBADMSG);
     assert_non_null(e.message);
   }
   assert_int_equal(client_watch_event_type_from_string("BOOKMARK"), CLIENT_WATCH_BOOKMARK);

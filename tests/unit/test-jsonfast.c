@@ -30,6 +30,40 @@ static void assert_same_dump(const json_t *v) {
   free(got);
 }
 
+/* What json_fast_loadb_drop should give: the value with metadata.managedFields of the objects at depth d
+ * removed (in place). */
+static void drop_at(json_t *v, int depth, int d) {
+  if (depth == d) {
+    json_t *meta = json_object_get(v, "metadata");
+    if (json_is_object(meta) && json_is_object(v))
+      json_object_del(meta, "managedFields");
+    return;
+  }
+  size_t i;
+  json_t *x;
+  const char *k;
+  if (json_is_array(v))
+    json_array_foreach(v, i, x) drop_at(x, depth + 1, d);
+  else if (json_is_object(v))
+    json_object_foreach(v, k, x) drop_at(x, depth + 1, d);
+}
+
+static void assert_same_dropped(const char *in, size_t len, int d) {
+  json_error_t je, fe;
+  json_t *want = json_loadb(in, len, 0, &je);
+  json_t *got = json_fast_loadb_drop(in, len, d, &fe);
+  if (!want != !got)
+    fail_msg("input %.*s (drop at %d): jansson %s, fast %s (%s)", (int)len, in, d, want ? "accepts" : je.text,
+             got ? "accepts" : "refuses", got ? "" : fe.text);
+  if (want) {
+    drop_at(want, 1, d);
+    if (!json_equal(want, got))
+      fail_msg("input %.*s (drop at %d): different values", (int)len, in, d);
+  }
+  json_decref(want);
+  json_decref(got);
+}
+
 /* Same shape, and reals stay reals (json_equal would let 1 and 1.0 differ anyway, but say so). */
 static void assert_same(const char *in, size_t len) {
   json_error_t je, fe;
@@ -149,6 +183,8 @@ static void test_mutations(void **state) {
       "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"web-7d\\u00e9\",\"namespace\":"
       "\"default\","
       "\"uid\":\"0b1c\",\"resourceVersion\":\"123\",\"labels\":{\"app\":\"web\",\"tier\":\"fr\\\"ont\"},"
+      "\"managedFields\":[{\"manager\":\"kubectl\",\"operation\":\"Update\",\"fieldsV1\":{\"f:spec\":{"
+      "\"k:{\\\"name\\\":\\\"c\\\"}\":{\".\":{},\"f:n\":[1,-2.5e3,true,null]}}}}],"
       "\"annotations\":{\"note\":\"caf\xc3\xa9 \\ud83d\\ude00\"}},\"spec\":{\"containers\":[{\"name\":\"c\","
       "\"image\":\"nginx:1.25\",\"ports\":[{\"containerPort\":80,\"protocol\":\"TCP\"}],\"resources\":{"
       "\"requests\":{\"cpu\":\"10m\",\"memory\":\"16Mi\"}}}],\"terminationGracePeriodSeconds\":30,"
@@ -184,8 +220,47 @@ static void test_mutations(void **state) {
       }
     }
     assert_same(buf, len);
+    assert_same_dropped(buf, len, round % 4 ? 1 : 2);
   }
   free(buf);
+}
+
+/* managedFields go only where they are a listed, watched or single object's own. */
+static void test_drop_managed_fields(void **state) {
+  static const char obj[] =
+      "{\"metadata\":{\"name\":\"a\",\"managedFields\":[{\"manager\":\"m\",\"fieldsV1\":{\"f:x\":{},"
+      "\"n\":[1,2.5,true,null,\"s\\u00e9\"]}}],\"annotations\":{\"managedFields\":\"kept\"}},"
+      "\"spec\":{\"managedFields\":1,\"metadata\":{\"managedFields\":2}},\"managedFields\":3}";
+  char buf[1024];
+  snprintf(buf, sizeof buf, "%s", obj);
+  json_t *v = json_fast_loadb_drop(buf, strlen(buf), 1, NULL);
+  assert_non_null(v);
+  assert_null(json_object_get(json_object_get(v, "metadata"), "managedFields"));
+  assert_string_equal(json_string_value(json_object_get(
+                          json_object_get(json_object_get(v, "metadata"), "annotations"), "managedFields")),
+                      "kept");
+  assert_non_null(json_object_get(v, "managedFields"));
+  assert_non_null(json_object_get(json_object_get(v, "spec"), "managedFields"));
+  json_decref(v);
+  snprintf(buf, sizeof buf, "{\"type\":\"ADDED\",\"object\":%s}", obj);
+  for (int d = 0; d <= 3; d++)
+    assert_same_dropped(buf, strlen(buf), d);
+  snprintf(buf, sizeof buf, "{\"metadata\":{\"managedFields\":[]},\"items\":[%s,%s]}", obj, obj);
+  for (int d = 0; d <= 4; d++)
+    assert_same_dropped(buf, strlen(buf), d);
+  /* Refusals inside the dropped part are still refusals. */
+  static const char *const bad[] = {
+      "{\"metadata\":{\"managedFields\":[1,]}}",
+      "{\"metadata\":{\"managedFields\":\"\\ud800\"}}",
+      "{\"metadata\":{\"managedFields\":99999999999999999999}}",
+      "{\"metadata\":{\"managedFields\":[\"\x01\"]}}",
+      "{\"metadata\":{\"managedFields\":{\"a\" 1}}}",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    json_error_t e;
+    assert_null(json_fast_loadb_drop(bad[i], strlen(bad[i]), 1, &e));
+    assert_same_dropped(bad[i], strlen(bad[i]), 1);
+  }
 }
 
 /* Values no decoded text gives: every byte in strings and keys (NUL included), integer extremes, reals,
@@ -237,6 +312,7 @@ int main(void) {
       cmocka_unit_test(test_depth),
       cmocka_unit_test(test_mutations),
       cmocka_unit_test(test_dump_built),
+      cmocka_unit_test(test_drop_managed_fields),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

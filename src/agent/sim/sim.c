@@ -521,8 +521,9 @@ int sim_start(Client *c, const SimOptions *opts, Sim **ret, Error *err) {
   log_info(COMPONENT, "msg=\"nodes registered\" count=%zu ms=%llu", s->n_nodes,
            (unsigned long long)((now_monotonic_usec() - t0) / 1000));
   /* Only pods bound to a node concern a node (a kubelet selects spec.nodeName=<its name>; one watch serves
-   * all the simulated nodes): the server filters out the pending ones. */
-  InformerOptions po = {.field_selector = "spec.nodeName!="};
+   * all the simulated nodes): the server filters out the pending ones. Nothing here reads managedFields,
+   * half of a pod's memory: the informer drops them. */
+  InformerOptions po = {.field_selector = "spec.nodeName!=", .drop_managed_fields = true};
   if ((rc = informer_new(c, s->pods_res, &po, &s->pods, err)) < 0) {
     sim_stop(s, true);
     return rc;
