@@ -12,14 +12,14 @@ CFLAGS="-std=gnu17 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno
 base="src/base/error.c src/base/log.c src/base/buf.c src/base/util.c src/base/strv.c src/base/base64.c"
 sources_for() {
   case "$1" in
-  fuzz-selector) echo "src/api/selector.c src/api/jsonutil.c" ;;
-  fuzz-patch) echo "src/api/patch.c src/api/patch-meta.c src/api/jsonutil.c" ;;
-  fuzz-protobuf) echo "src/api/protobuf*.c $(ls src/api/schema*.c | grep -v openapi) src/api/quantity.c src/api/jsonutil.c" ;;
-  fuzz-decode) echo "src/api/jsonutil.c" ;;
+  fuzz-selector) echo "src/api/selector.c src/api/jsonutil.c src/api/jsonfast.c" ;;
+  fuzz-patch) echo "src/api/patch.c src/api/patch-meta.c src/api/jsonutil.c src/api/jsonfast.c" ;;
+  fuzz-protobuf) echo "src/api/protobuf*.c $(ls src/api/schema*.c | grep -v openapi) src/api/quantity.c src/api/jsonutil.c src/api/jsonfast.c" ;;
+  fuzz-decode) echo "src/api/jsonutil.c src/api/jsonfast.c" ;;
   fuzz-jsonfast) echo "src/api/jsonfast.c" ;;
   fuzz-pipeline) echo "$(ls src/api/*.c | grep -v openapi) src/base/cidr.c" ;; # OpenAPI needs config.h
   fuzz-quantity) echo "src/api/quantity.c" ;;
-  fuzz-image-ref) echo "src/agent/images/*.c src/client/httpc*.c src/api/jsonutil.c" ;;
+  fuzz-image-ref) echo "src/agent/images/*.c src/client/httpc*.c src/api/jsonutil.c src/api/jsonfast.c" ;;
   fuzz-http) echo "src/client/httpc-parse.c" ;;
   *) echo "" ;;
   esac
