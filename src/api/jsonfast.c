@@ -320,6 +320,10 @@ static bool key_is(const char *key, size_t key_len, const char *word) {
 static json_t *parse_object(Parser *ps) {
   ps->p++; /* '{' */
   json_t *obj = ps->skipping ? NULL : json_object();
+  if (!ps->skipping && !obj) {
+    fail(ps, "out of memory");
+    return NULL;
+  }
   if (eat(ps, '}'))
     return obj ? obj : json_null();
   int more = -1;
@@ -375,6 +379,10 @@ static json_t *parse_object(Parser *ps) {
 static json_t *parse_array(Parser *ps) {
   ps->p++; /* '[' */
   json_t *arr = ps->skipping ? NULL : json_array();
+  if (!ps->skipping && !arr) {
+    fail(ps, "out of memory");
+    return NULL;
+  }
   if (eat(ps, ']'))
     return arr ? arr : json_null();
   int more = -1;
@@ -463,7 +471,9 @@ json_t *json_fast_loadb_drop(const char *buf, size_t len, int object_depth, json
  * jansson's per-character output callback and the hash table it keeps of every open container to detect
  * cycles (values built here have none; a nest deeper than JSON_PARSER_MAX_DEPTH is handed to jansson,
  * which answers as it would). Strings are written as jansson writes them: ", \ and the control
- * characters escaped (\b \f \n \r \t, others \u00XX), everything else as is. */
+ * characters escaped (\b \f \n \r \t, others \u00XX), everything else as is. One difference: a string
+ * that is not valid UTF-8 (only json_string_nocheck makes one) makes jansson refuse the whole value; here its
+ * bytes are written as they are. */
 
 static void put_escaped(Buf *b, const char *s, size_t len) {
   static const char hex[] = "0123456789ABCDEF";

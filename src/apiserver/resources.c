@@ -729,9 +729,13 @@ static ssize_t watch_fill(void *state, char *buf, size_t max) {
     }
     if (rc < 0)
       return -1;
-    /* The events of one group commit go out together, in as few chunks and sends as their size allows. */
+    /* The events of one group commit go out together, in as few chunks and sends as their size allows. An
+     * in-process client, handed each event at once, is asked about its cancel before each. */
     for (int i = 0; i < rc; i++) {
-      handle_event(w, &evs[i]);
+      if (w->direct && !w->ended && w->cancelled && w->cancelled(w->cancel_arg))
+        w->ended = true;
+      if (!w->ended)
+        handle_event(w, &evs[i]);
       watch_event_done(&evs[i]);
     }
   }

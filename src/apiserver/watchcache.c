@@ -159,6 +159,9 @@ typedef struct WatchGroup {
 
 /* Objects offered by writers (watch_cache_offer), keyed by the exact value buffer they handed the store. */
 #define OFFER_SLOTS 64
+/* watcher_next_many stops taking events once their objects' text passes this (one large object at least):
+ * what a watch stream holds serialized at once stays bounded whatever the objects' size. */
+#define WATCH_MANY_BYTES (256u * 1024u)
 
 typedef struct Offer {
   const char *value;
@@ -643,19 +646,23 @@ int watcher_next_many(Watcher *w, int timeout_ms, WatchEvent *evs, size_t max) {
       pthread_mutex_unlock(&c->lock);
       return -ENODATA;
     }
-    /* Everything already there, up to max, under one hold of the lock: a group commit publishes its
-     * writes together, and its watchers take them together. */
+    /* Everything already there, up to max events and WATCH_MANY_BYTES of their objects' text (the first
+     * whatever its size), under one hold of the lock: a group commit publishes its writes together, and
+     * its watchers take them together. */
+    size_t bytes = 0;
     while (w->cursor < c->rev && n < max) {
       RingSlot *slot = &c->ring[(size_t)(w->cursor + 1) % c->ring_size];
+      if (slot->ev.rev == w->cursor + 1 && slot->key && strncmp(slot->key, w->prefix, w->prefix_len) == 0) {
+        size_t len = slot->ev.obj ? slot->ev.obj->len : 0;
+        if (n && bytes + len > WATCH_MANY_BYTES)
+          break;
+        bytes += len;
+        evs[n] = slot->ev;
+        cache_obj_ref(evs[n].obj);
+        cache_obj_ref(evs[n].prev);
+        n++;
+      }
       w->cursor++;
-      if (slot->ev.rev != w->cursor || !slot->key)
-        continue;
-      if (strncmp(slot->key, w->prefix, w->prefix_len) != 0)
-        continue;
-      evs[n] = slot->ev;
-      cache_obj_ref(evs[n].obj);
-      cache_obj_ref(evs[n].prev);
-      n++;
     }
     if (n) {
       pthread_mutex_unlock(&c->lock);

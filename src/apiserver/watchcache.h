@@ -93,8 +93,8 @@ int watch_cache_watch(WatchCache *c, const char *prefix, int64_t after_rev, Watc
  * watcher_interrupt. */
 int watcher_next(Watcher *w, int timeout_ms, WatchEvent *ret);
 /* The same for up to max events (max >= 1): waits as watcher_next does for the first, then takes those
- * already there. Answers how many (>= 1) or an error of watcher_next; an error met after some events is
- * answered by the next call. */
+ * already there, up to 256 KiB of their objects' text after the first. Answers how many (>= 1) or an error
+ * of watcher_next; an error met after some events is answered by the next call. */
 int watcher_next_many(Watcher *w, int timeout_ms, WatchEvent *evs, size_t max);
 /* Thread-safe: makes the watcher's current or next watcher_next return -EINTR (an in-process client
  * cancelled its watch). */

@@ -156,6 +156,23 @@ static void test_watch_many(void **state) {
   watcher_interrupt(w);
   assert_int_equal(watcher_next_many(w, 1000, evs, 2), -EINTR);
   assert_int_equal(watcher_next_many(w, 50, evs, 2), -ETIMEDOUT);
+  /* Large objects: a round takes them while their text stays within 256 KiB, and always one. */
+  char *big = malloc(150 * 1024);
+  memset(big, 'x', 150 * 1024 - 1);
+  big[150 * 1024 - 1] = 0;
+  int64_t rb[3];
+  for (int i = 0; i < 3; i++) {
+    _cleanup_free_ char *key = xasprintf("/registry/pods/default/big%d", i);
+    _cleanup_free_ char *val = xasprintf("{\"metadata\":{\"name\":\"big%d\"},\"data\":\"%s\"}", i, big);
+    assert_int_equal(store_create(f.store, key, val, strlen(val), &rb[i], NULL), 0);
+  }
+  free(big);
+  WatchEvent many[8];
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(watcher_next_many(w, 1000, many, 8), 1);
+    assert_int_equal(many[0].rev, rb[i]);
+    watch_event_done(&many[0]);
+  }
   watcher_free(w);
   close_fixture(&f);
 }

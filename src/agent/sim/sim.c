@@ -323,9 +323,16 @@ static int64_t run_seconds(json_t *pod) {
   return v ? MAX(strtoll(v, NULL, 10), 0) : 0;
 }
 
+/* A decision decide_exit made now (not one remembered), to be taken back if its patch is refused. */
+typedef struct ExitDecision {
+  bool fresh;  /* the memo was written by this decision */
+  char *owner; /* fail-first counted a failure against this owner (uid), else NULL */
+} ExitDecision;
+
 /* The exit code of pod's containers, decided once per run (fail-first counts pods per owner). */
-static int64_t decide_exit(Sim *s, json_t *pod) {
+static int64_t decide_exit(Sim *s, json_t *pod, ExitDecision *d) {
   const char *uid = jstr(pod, "metadata.uid") ?: "";
+  *d = (ExitDecision){0};
   pthread_mutex_lock(&s->exit_lock);
   json_t *memo = json_object_get(s->exit_codes, uid);
   int64_t code;
@@ -343,11 +350,25 @@ static int64_t decide_exit(Sim *s, json_t *pod) {
     if (ff && owner && jint(s->fail_counts, owner, 0) < strtoll(ff, NULL, 10)) {
       json_object_set_new(s->fail_counts, owner, json_integer(jint(s->fail_counts, owner, 0) + 1));
       code = 1;
+      d->owner = xstrdup(owner);
     }
     json_object_set_new(s->exit_codes, uid, json_integer(code));
+    d->fresh = true;
   }
   pthread_mutex_unlock(&s->exit_lock);
   return code;
+}
+
+/* Takes back a decision whose patch was refused (the pod had changed): its failure no longer counts, and
+ * the next look at the pod decides again. */
+static void undo_exit(Sim *s, json_t *pod, const ExitDecision *d) {
+  pthread_mutex_lock(&s->exit_lock);
+  if (d->fresh)
+    json_object_del(s->exit_codes, jstr(pod, "metadata.uid") ?: "");
+  if (d->owner)
+    json_object_set_new(s->fail_counts, d->owner,
+                        json_integer(MAX(jint(s->fail_counts, d->owner, 0) - 1, 0)));
+  pthread_mutex_unlock(&s->exit_lock);
 }
 
 static void forget_exit(Sim *s, json_t *pod) {
@@ -369,7 +390,8 @@ static int exit_pod(Sim *s, json_t *pod, const char *key, Error *err) {
     workqueue_add_after(s->queue, key, (uint64_t)left * 1000000u + 50000u);
     return 0;
   }
-  int64_t code = decide_exit(s, pod);
+  ExitDecision decision;
+  int64_t code = decide_exit(s, pod, &decision);
   const char *policy = jstr(pod, "spec.restartPolicy") ?: "Always";
   bool restart = streq(policy, "Always") || (streq(policy, "OnFailure") && code != 0);
   char ts[32];
@@ -416,6 +438,9 @@ static int exit_pod(Sim *s, json_t *pod, const char *key, Error *err) {
                         "status", CLIENT_PATCH_MERGE, patch, NULL, err);
   if (rc >= 0)
     forget_exit(s, pod);
+  else if (rc == -ECANCELED)
+    undo_exit(s, pod, &decision);
+  free(decision.owner);
   if (rc >= 0 && restart)
     workqueue_add_after(s->queue, key, (uint64_t)run_seconds(pod) * 1000000u + 50000u);
   return rc == -ENOENT || rc == -ECANCELED ? 0 : rc;
