@@ -20,7 +20,7 @@ typedef struct SchedOptions {
   const char
       *scheduler_name; /* pods whose spec.schedulerName is this (or empty); default "default-scheduler" */
   bool no_events;      /* do not create Scheduled/FailedScheduling events */
-  unsigned binders;    /* binder threads; default 32 (bindings wait on the store's group commit) */
+  unsigned binders;    /* binder threads; default 64 (bindings wait on the store's group commit) */
   bool drop_managed_fields; /* the pod informer trims managedFields (InformerOptions; a remote scheduler) */
 } SchedOptions;
 
