@@ -317,15 +317,24 @@ static bool key_is(const char *key, size_t key_len, const char *word) {
   return key_len == n && memcmp(key, word, n) == 0;
 }
 
-static json_t *parse_object(Parser *ps) {
-  ps->p++; /* '{' */
-  json_t *obj = ps->skipping ? NULL : json_object();
-  if (!ps->skipping && !obj) {
+/* Past a container's opening character: the new container in *ret, or NULL while skipping (nothing is
+ * built). false when it cannot be allocated. */
+static bool open_container(Parser *ps, json_t *(*make)(void), json_t **ret) {
+  ps->p++;
+  *ret = ps->skipping ? NULL : make();
+  if (!ps->skipping && !*ret) {
     fail(ps, "out of memory");
-    return NULL;
+    return false;
   }
+  return true;
+}
+
+static json_t *parse_object(Parser *ps) {
+  json_t *obj;
+  if (!open_container(ps, json_object, &obj))
+    return NULL;
   if (eat(ps, '}'))
-    return obj ? obj : json_null();
+    return closed(obj, 0);
   int more = -1;
   do {
     skip_ws(ps);
@@ -364,10 +373,10 @@ static json_t *parse_object(Parser *ps) {
       ps->p++, v = parse_value(ps);
     ps->skipping -= dropped;
     ps->meta_depth = metadata ? outer_meta : ps->meta_depth;
+    /* A dropped value, or one parsed while skipping, is a singleton (null, true, false): nothing to release.
+     */
     if (v && obj && !dropped && json_object_setn_new_nocheck(obj, key, key_len, v) < 0)
       fail(ps, "cannot add a key");
-    else if (v && (!obj || dropped))
-      json_decref(v);
     if (kcopy && kcopy != small)
       free(kcopy);
     if (!v || ps->failed)
@@ -377,18 +386,15 @@ static json_t *parse_object(Parser *ps) {
 }
 
 static json_t *parse_array(Parser *ps) {
-  ps->p++; /* '[' */
-  json_t *arr = ps->skipping ? NULL : json_array();
-  if (!ps->skipping && !arr) {
-    fail(ps, "out of memory");
+  json_t *arr;
+  if (!open_container(ps, json_array, &arr))
     return NULL;
-  }
   if (eat(ps, ']'))
-    return arr ? arr : json_null();
+    return closed(arr, 0);
   int more = -1;
   do {
-    json_t *v = parse_value(ps);
-    if (!v || (arr ? json_array_append_new(arr, v) : (json_decref(v), 0)) < 0) {
+    json_t *v = parse_value(ps); /* while skipping, a singleton (null, true, false): nothing to release */
+    if (!v || (arr && json_array_append_new(arr, v) < 0)) {
       fail(ps, "cannot add an element"); /* (keeps the first failure) */
       break;
     }

@@ -463,8 +463,9 @@ static void core_replace(Core *core, json_t *list, const char *rv) {
   ClientMap fresh = CLIENT_MAP_INIT;
   size_t i;
   json_t *it;
-  _cleanup_json_ json_t *items = json_array();
-  json_array_foreach(list, i, it) json_array_append_new(items, transformed(core, it));
+  _cleanup_json_ json_t *items = core->drop_managed_fields ? json_array() : json_incref(list);
+  if (core->drop_managed_fields)
+    json_array_foreach(list, i, it) json_array_append_new(items, transformed(core, it));
   json_array_foreach(items, i, it) {
     _cleanup_free_ char *key = informer_key(it);
     if (key)

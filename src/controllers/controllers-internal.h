@@ -147,8 +147,10 @@ LabelSelector *ctrl_selector(json_t *obj, const char *path);
 /* Parses an int-or-percent ("25%", 2) against total, rounding up or down. -EINVAL on garbage. */
 int ctrl_int_or_percent(json_t *v, int64_t total, bool round_up, int64_t *ret);
 
-/* PUTs status on obj's status subresource; after a conflict, once more on the latest version if its
- * generation is the same (-ECANCELED otherwise). */
+/* PUTs status on obj's status subresource, once (-ECANCELED on a conflict). obj is not changed. */
+int ctrl_write_status(Client *c, const ApiResource *r, json_t *obj, json_t *status, Error *err);
+/* ctrl_write_status; after a conflict, once more on the latest version if its generation is the same
+ * (-ECANCELED otherwise). */
 int ctrl_update_status(Client *c, const ApiResource *r, json_t *obj, json_t *status, Error *err);
 /* Moves *e into err (err may be NULL: *e is reset), leaving *e empty; returns rc. */
 int ctrl_pass_error(int rc, Error *e, Error *err);

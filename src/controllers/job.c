@@ -174,9 +174,7 @@ static int job_sync(CtrlController *c, const char *key, Error *err) {
      * startTime. The error requeues the Job, computed again from the newer version (the expectations keep
      * the pods just created from being created twice), as Kubernetes' job controller does. */
     Error e = ERROR_INIT;
-    _cleanup_json_ json_t *upd = json_copy(job); /* shallow: only its status is replaced */
-    json_object_set(upd, "status", plan.status);
-    rc = client_update_status(c->m->client, ctrl_resource(CTRL_JOBS), NULL, upd, NULL, &e);
+    rc = ctrl_write_status(c->m->client, ctrl_resource(CTRL_JOBS), job, plan.status, &e);
     if (rc >= 0 && plan.event_reason)
       ctrl_event(c->m, job, "batch/v1", "Job", COMPONENT, plan.event_type, plan.event_reason, "%s",
                  plan.event_message);

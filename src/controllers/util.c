@@ -139,11 +139,15 @@ int ctrl_int_or_percent(json_t *v, int64_t total, bool round_up, int64_t *ret) {
   return 0;
 }
 
-int ctrl_update_status(Client *c, const ApiResource *r, json_t *obj, json_t *status, Error *err) {
-  _cleanup_json_ json_t *upd = json_deep_copy(obj);
+int ctrl_write_status(Client *c, const ApiResource *r, json_t *obj, json_t *status, Error *err) {
+  _cleanup_json_ json_t *upd = json_copy(obj); /* shallow: only its status is replaced */
   json_object_set(upd, "status", status);
+  return client_update_status(c, r, NULL, upd, NULL, err);
+}
+
+int ctrl_update_status(Client *c, const ApiResource *r, json_t *obj, json_t *status, Error *err) {
   Error e = ERROR_INIT;
-  int rc = client_update_status(c, r, NULL, upd, NULL, &e);
+  int rc = ctrl_write_status(c, r, obj, status, &e);
   if (rc != -ECANCELED) {
     if (rc < 0 && err)
       *err = e;

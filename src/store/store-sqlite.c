@@ -70,13 +70,21 @@
 _Static_assert(STORE_EVENT_CREATE == 0 && STORE_EVENT_UPDATE == 1 && STORE_EVENT_DELETE == 2,
                "log.type stores StoreEventType values");
 
+/* The current table's definition, for a new file and for the migration from version 1. */
+#define CURRENT_COLUMNS                                                                                      \
+  "(key TEXT PRIMARY KEY, create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL) WITHOUT ROWID"
+/* A live key's value and revisions. CROSS JOIN keeps current as the outer table: the key first, then its
+ * value by its revision (lists do the same over a range of keys). */
+#define GET_CURRENT_SQL                                                                                      \
+  "SELECT l.value, c.create_rev, c.mod_rev FROM current c CROSS JOIN log l ON l.rev = c.mod_rev"             \
+  " WHERE c.key = ?1"
+
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS log (rev INTEGER PRIMARY KEY, key TEXT NOT NULL, type INTEGER NOT NULL,"
     " create_rev INTEGER NOT NULL, prev_rev INTEGER NOT NULL, value BLOB, prev_value BLOB);"
     "CREATE INDEX IF NOT EXISTS log_key ON log (key, rev, type);"
-    "CREATE TABLE IF NOT EXISTS current (key TEXT PRIMARY KEY, create_rev INTEGER NOT NULL,"
-    " mod_rev INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS current " CURRENT_COLUMNS ";"
     "INSERT OR IGNORE INTO meta (name, value) VALUES ('rev', 0), ('compact', 0);";
 
 /* Version 1 to 2: the current table loses its copy of each value. A live key's newest log row is kept by
@@ -85,8 +93,7 @@ static const char migrate_v1_sql[] =
     "INSERT INTO log (rev, key, type, create_rev, prev_rev, value)"
     " SELECT c.mod_rev, c.key, CASE WHEN c.mod_rev = c.create_rev THEN 0 ELSE 1 END, c.create_rev, 0, c.value"
     " FROM current c WHERE NOT EXISTS (SELECT 1 FROM log l WHERE l.rev = c.mod_rev);"
-    "CREATE TABLE current_v2 (key TEXT PRIMARY KEY, create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL)"
-    " WITHOUT ROWID;"
+    "CREATE TABLE current_v2 " CURRENT_COLUMNS ";"
     "INSERT INTO current_v2 (key, create_rev, mod_rev) SELECT key, create_rev, mod_rev FROM current;"
     "DROP TABLE current;"
     "ALTER TABLE current_v2 RENAME TO current;";
@@ -110,10 +117,7 @@ static const char *const write_sql[_W_MAX] = {
     [W_BEGIN] = "BEGIN IMMEDIATE",
     [W_COMMIT] = "COMMIT",
     [W_ROLLBACK] = "ROLLBACK",
-    /* CROSS JOIN keeps current as the outer table: a key (or a range of keys) first, then each row's value
-     * by its revision. */
-    [W_GET] = "SELECT l.value, c.create_rev, c.mod_rev FROM current c CROSS JOIN log l ON l.rev = c.mod_rev"
-              " WHERE c.key = ?1",
+    [W_GET] = GET_CURRENT_SQL,
     [W_INSERT_LOG] = "INSERT INTO log (rev, key, type, create_rev, prev_rev, value)"
                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [W_INSERT_CURRENT] = "INSERT INTO current (key, create_rev, mod_rev) VALUES (?1, ?2, ?3)",
@@ -145,8 +149,7 @@ static const char *const read_sql[_R_MAX] = {
     [R_END] = "COMMIT",
     [R_META] =
         "SELECT (SELECT value FROM meta WHERE name = 'rev'), (SELECT value FROM meta WHERE name = 'compact')",
-    [R_GET] = "SELECT l.value, c.create_rev, c.mod_rev FROM current c CROSS JOIN log l ON l.rev = c.mod_rev"
-              " WHERE c.key = ?1",
+    [R_GET] = GET_CURRENT_SQL,
     [R_LIST_CURRENT] = "SELECT c.key, l.value, c.create_rev, c.mod_rev FROM current c CROSS JOIN log l"
                        " ON l.rev = c.mod_rev WHERE c.key >= ?1 AND c.key < ?2 ORDER BY c.key",
     [R_COUNT_CURRENT] = "SELECT count(*) FROM current WHERE key > ?1 AND key < ?2",
